@@ -1,0 +1,42 @@
+//! What every check receives and returns.
+//!
+//! A check never fails: what it could not verify is a finding. It returns its findings
+//! and its facts; severity policy is applied later, in one place (`report::sink`).
+
+use crate::report::Finding;
+use std::net::IpAddr;
+
+/// Options for the DNS checks of one domain, resolved from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// `--sending-ip`: evaluate SPF for this client address.
+    pub sending_ip: Option<IpAddr>,
+    /// `--helo`: the HELO/EHLO name for SPF evaluation (macros %{h}); defaults to the domain.
+    pub helo: Option<String>,
+    /// `--selector`: DKIM selectors to check besides the built-in list.
+    pub selectors: Vec<String>,
+    /// `--no-default-selectors`: only the selectors given.
+    pub no_default_selectors: bool,
+}
+
+/// A check's result.
+#[derive(Clone, Debug, Default)]
+pub struct Checked<F> {
+    pub findings: Vec<Finding>,
+    pub facts: F,
+}
+
+impl<F: Default> Checked<F> {
+    pub fn new() -> Self {
+        Checked {
+            findings: Vec::new(),
+            facts: F::default(),
+        }
+    }
+}
+
+impl<F> Checked<F> {
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+}

@@ -1,0 +1,72 @@
+//! Findings about lookups themselves. A failed lookup (timeout, SERVFAIL, REFUSED, a
+//! network error) is never reported as "no record": the check that needed the answer
+//! raises one of these instead, naming what could not be verified.
+
+use super::types::{Answer, Outcome};
+use crate::report::{Area, CodeInfo, Finding, Severity};
+
+pub static DNS_TIMEOUT: CodeInfo = CodeInfo {
+    id: "dns-timeout",
+    area: Area::Dns,
+    default_severity: Severity::Error,
+    summary: "A DNS lookup got no answer in time, so what depends on it could not be verified.",
+    remediation: "Check that the domain's authoritative servers answer (dig +trace NAME TYPE); a receiver that times out treats SPF as temperror and may defer or reject mail.",
+    reference: "RFC 7208 2.6.7, RFC 7489 6.6.3",
+};
+
+pub static DNS_SERVER_FAILURE: CodeInfo = CodeInfo {
+    id: "dns-server-failure",
+    area: Area::Dns,
+    default_severity: Severity::Error,
+    summary: "A DNS server answered SERVFAIL, REFUSED or another error code, so what depends on it could not be verified.",
+    remediation: "Fix the zone's authoritative servers (lame delegation, broken DNSSEC, a server refusing the query); receivers see the same failure as a temporary error.",
+    reference: "RFC 1035 4.1.1",
+};
+
+pub static DNS_LOOKUP_ERROR: CodeInfo = CodeInfo {
+    id: "dns-lookup-error",
+    area: Area::Dns,
+    default_severity: Severity::Error,
+    summary: "A DNS lookup failed (network error, malformed answer, CNAME loop, or a name that cannot be asked).",
+    remediation: "Read the message: it names the lookup and the error. Check the nameserver given with --nameserver, or the record that produced an invalid name.",
+    reference: "RFC 1035",
+};
+
+pub static DOMAIN_DOES_NOT_EXIST: CodeInfo = CodeInfo {
+    id: "domain-does-not-exist",
+    area: Area::Dns,
+    default_severity: Severity::Error,
+    summary: "The audited domain does not exist in DNS (NXDOMAIN).",
+    remediation: "Check the spelling of the domain, and that its zone is delegated and published.",
+    reference: "RFC 1035, RFC 8020",
+};
+
+pub static ALL: &[&CodeInfo] = &[
+    &DNS_TIMEOUT,
+    &DNS_SERVER_FAILURE,
+    &DNS_LOOKUP_ERROR,
+    &DOMAIN_DOES_NOT_EXIST,
+];
+
+/// The finding for a failed lookup, or `None` when the lookup answered (records,
+/// NXDOMAIN or NODATA: those are data, judged by the check). `needed_for` says what could
+/// not be verified, e.g. "the SPF record".
+pub fn failure_finding(answer: &Answer, needed_for: &str) -> Option<Finding> {
+    let (code, what) = match &answer.outcome {
+        Outcome::Timeout => (&DNS_TIMEOUT, "timed out".to_string()),
+        Outcome::ServerFailure { rcode } => (&DNS_SERVER_FAILURE, format!("answered {rcode}")),
+        Outcome::Error { message } => (&DNS_LOOKUP_ERROR, format!("failed: {message}")),
+        Outcome::Records | Outcome::NxDomain | Outcome::NoData => return None,
+    };
+    Some(
+        Finding::new(
+            code,
+            answer.name.clone(),
+            format!(
+                "{} {} lookup {what}: {needed_for} could not be verified",
+                answer.name, answer.rtype
+            ),
+        )
+        .evidence(answer.evidence()),
+    )
+}

@@ -1,0 +1,292 @@
+//! The DNS layer every check shares: zone-file overlay, resolver, one cache per run
+//! with in-flight de-duplication, and a query log.
+//!
+//! Checks ask through a [`DnsView`] (one per audited domain) so that each domain's
+//! report can list the lookups it depended on, while the cache behind all views is
+//! shared: no (name, type) goes upstream twice in a run.
+
+pub mod codes;
+pub mod name;
+mod network;
+mod overlay;
+pub mod types;
+pub mod zone;
+mod zone_parser;
+
+pub use types::{Answer, Outcome, RType, Rdata, Source};
+pub use zone::{Zone, ZoneError, ZoneRecord, parse_zone};
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// Everything needed to build the DNS layer, already validated.
+#[derive(Clone, Debug)]
+pub struct DnsConfig {
+    /// Servers to ask (`--nameserver`); empty means the system configuration.
+    pub nameservers: Vec<SocketAddr>,
+    /// Time to wait for one attempt.
+    pub timeout: Duration,
+    /// Attempts per question (1 = no retry).
+    pub attempts: usize,
+    /// Zones answered from files (`--zone`).
+    pub zones: Vec<Zone>,
+    /// Answer from zone files only; names outside them get an error outcome.
+    pub offline: bool,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(5),
+            attempts: 2,
+            zones: Vec::new(),
+            offline: false,
+        }
+    }
+}
+
+type Key = (String, RType);
+
+/// Counters over a whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DnsStats {
+    /// Questions asked by checks (including those answered from the cache).
+    pub lookups: u64,
+    /// Questions answered by the network or a zone file (each distinct (name, type) once).
+    pub upstream: u64,
+    /// Questions answered from the cache or joined to one in flight.
+    pub cache_hits: u64,
+    /// Distinct (name, type) asked upstream more than once: zero by construction, counted to prove it.
+    pub duplicates: u64,
+}
+
+struct Inner {
+    overlay: overlay::Overlay,
+    network: Option<network::Network>,
+    cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
+    /// Keys already sent upstream, to count duplicates (kept even after eviction).
+    sent: Mutex<std::collections::HashSet<Key>>,
+    lookups: AtomicU64,
+    upstream: AtomicU64,
+    duplicates: AtomicU64,
+    /// Overall bound for one question, retries included: a stuck transport cannot hang a run.
+    deadline: Duration,
+}
+
+/// The shared DNS layer of one run. Cheap to clone.
+#[derive(Clone)]
+pub struct Dns {
+    inner: Arc<Inner>,
+}
+
+/// Failure to set up the DNS layer at all (exit code 3).
+#[derive(Debug)]
+pub struct DnsSetupError(pub String);
+
+impl std::fmt::Display for DnsSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for DnsSetupError {}
+
+impl Dns {
+    /// Build the layer. Must be called inside a tokio runtime.
+    pub fn new(config: DnsConfig) -> Result<Dns, DnsSetupError> {
+        let network = if config.offline {
+            None
+        } else {
+            Some(network::Network::new(&config)?)
+        };
+        let per_try = config.timeout;
+        let attempts = config.attempts.max(1) as u32;
+        Ok(Dns {
+            inner: Arc::new(Inner {
+                overlay: overlay::Overlay::new(config.zones),
+                network,
+                cache: Mutex::new(HashMap::new()),
+                sent: Mutex::new(Default::default()),
+                lookups: AtomicU64::new(0),
+                upstream: AtomicU64::new(0),
+                duplicates: AtomicU64::new(0),
+                deadline: per_try * attempts + Duration::from_millis(500),
+            }),
+        })
+    }
+
+    /// Ask a question. Never fails: every failure is an [`Outcome`].
+    pub async fn query(&self, name: &str, rtype: RType) -> Arc<Answer> {
+        self.query_traced(name, rtype).await.0
+    }
+
+    /// As [`Dns::query`], also telling whether the answer came from the cache.
+    pub async fn query_traced(&self, name: &str, rtype: RType) -> (Arc<Answer>, bool) {
+        let inner = &self.inner;
+        inner.lookups.fetch_add(1, Ordering::Relaxed);
+        let key = (name::normalize(name), rtype);
+        let cell = {
+            let mut cache = inner.cache.lock().expect("dns cache lock");
+            cache.entry(key.clone()).or_default().clone()
+        };
+        let mut fetched = false;
+        let answer = cell
+            .get_or_init(|| {
+                fetched = true;
+                self.fetch(key.0.clone(), rtype)
+            })
+            .await
+            .clone();
+        if fetched {
+            inner.upstream.fetch_add(1, Ordering::Relaxed);
+            let mut sent = inner.sent.lock().expect("dns sent lock");
+            if !sent.insert(key) {
+                inner.duplicates.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        (answer, !fetched)
+    }
+
+    async fn fetch(&self, name: String, rtype: RType) -> Arc<Answer> {
+        let started = Instant::now();
+        if let Err(e) = name::validate_dns_name(&name) {
+            return Arc::new(Answer {
+                name,
+                rtype,
+                outcome: Outcome::Error {
+                    message: format!("not a valid DNS name: {e}"),
+                },
+                records: Vec::new(),
+                cnames: Vec::new(),
+                source: Source::Network,
+                elapsed: started.elapsed(),
+            });
+        }
+        let mut via_zone: Option<Answer> = None;
+        let mut ask = name.clone();
+        if let Some(answer) = self.inner.overlay.lookup(&name, rtype) {
+            match self.inner.overlay.continuation(&answer) {
+                // A CNAME in a zone file points outside the zones: follow it on the network.
+                Some(target) => {
+                    ask = target;
+                    via_zone = Some(answer);
+                }
+                None => return Arc::new(answer),
+            }
+        }
+        let answer = self.ask_network(&ask, rtype, started).await;
+        let answer = match via_zone {
+            None => answer,
+            Some(head) => Answer {
+                name: head.name,
+                cnames: head.cnames.into_iter().chain(answer.cnames).collect(),
+                source: head.source,
+                ..answer
+            },
+        };
+        Arc::new(Answer {
+            elapsed: started.elapsed(),
+            ..answer
+        })
+    }
+
+    async fn ask_network(&self, name: &str, rtype: RType, started: Instant) -> Answer {
+        let name = name.to_string();
+        match &self.inner.network {
+            None => Answer {
+                name: name.clone(),
+                rtype,
+                outcome: Outcome::Error {
+                    message: "offline: the name is in no zone file given with --zone".into(),
+                },
+                records: Vec::new(),
+                cnames: Vec::new(),
+                source: Source::Network,
+                elapsed: Duration::ZERO,
+            },
+            Some(network) => {
+                match tokio::time::timeout(self.inner.deadline, network.lookup(&name, rtype)).await
+                {
+                    Ok(answer) => answer,
+                    Err(_) => Answer {
+                        name: name.clone(),
+                        rtype,
+                        outcome: Outcome::Timeout,
+                        records: Vec::new(),
+                        cnames: Vec::new(),
+                        source: Source::Network,
+                        elapsed: started.elapsed(),
+                    },
+                }
+            }
+        }
+    }
+
+    pub fn stats(&self) -> DnsStats {
+        let i = &self.inner;
+        let lookups = i.lookups.load(Ordering::Relaxed);
+        let upstream = i.upstream.load(Ordering::Relaxed);
+        DnsStats {
+            lookups,
+            upstream,
+            cache_hits: lookups.saturating_sub(upstream),
+            duplicates: i.duplicates.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Forget cached answers for names at or below `domain` once its audit is done, so that
+    /// memory stays flat over thousands of domains. Names shared across domains (provider
+    /// includes) live elsewhere in the tree and stay cached.
+    pub fn retire(&self, domain: &str) {
+        let mut cache = self.inner.cache.lock().expect("dns cache lock");
+        cache.retain(|(n, _), cell| !(cell.initialized() && name::is_subdomain_of(n, domain)));
+    }
+
+    /// A per-domain view that records the lookups made through it.
+    pub fn view(&self) -> DnsView {
+        DnsView {
+            dns: self.clone(),
+            log: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+}
+
+/// One line of a domain's query log.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LoggedQuery {
+    #[serde(flatten)]
+    pub answer: Arc<Answer>,
+    /// Answered from the run's cache (another check or domain asked first).
+    pub cached: bool,
+}
+
+/// The DNS layer as seen by the checks of one audited domain.
+#[derive(Clone)]
+pub struct DnsView {
+    dns: Dns,
+    log: Arc<Mutex<Vec<LoggedQuery>>>,
+}
+
+impl DnsView {
+    pub async fn query(&self, name: &str, rtype: RType) -> Arc<Answer> {
+        let (answer, cached) = self.dns.query_traced(name, rtype).await;
+        self.log.lock().expect("dns log lock").push(LoggedQuery {
+            answer: answer.clone(),
+            cached,
+        });
+        answer
+    }
+
+    /// The lookups made through this view, in the order they completed.
+    pub fn log(&self) -> Vec<LoggedQuery> {
+        self.log.lock().expect("dns log lock").clone()
+    }
+
+    pub fn dns(&self) -> &Dns {
+        &self.dns
+    }
+}

@@ -1,0 +1,13 @@
+//! mailpreflight: tells an operator, before an email connector goes live, whether its
+//! mail will send, authenticate and reach the inbox, and what to fix when it won't.
+//!
+//! Shape: input → identities → checks → findings → report.
+
+pub mod check;
+pub mod dkim;
+pub mod dmarc;
+pub mod dns;
+pub mod mx;
+pub mod policy_records;
+pub mod report;
+pub mod spf;

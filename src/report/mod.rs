@@ -1,0 +1,9 @@
+//! Findings, the code catalogue, the report and its renderers.
+
+pub mod catalogue;
+pub mod finding;
+pub mod model;
+pub mod sink;
+
+pub use finding::{Area, CodeInfo, Evidence, Finding, Severity};
+pub use model::{DomainFacts, DomainReport, Report, Summary};
