@@ -4,9 +4,12 @@
 //! Shape: input → identities → checks → findings → report.
 
 pub mod check;
+pub mod cli;
+pub mod commands;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod domain_audit;
 pub mod mx;
 pub mod policy_records;
 pub mod report;

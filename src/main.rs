@@ -1,1 +1,65 @@
-fn main() {}
+//! Thin: parse the arguments, run the command, map the outcome to an exit code.
+
+use clap::Parser;
+use mailpreflight::cli::settings::DnsSettings;
+use mailpreflight::cli::{Cli, Command};
+use mailpreflight::commands::{self, Outcome};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and exit 0; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(Outcome::Completed { failed }) => ExitCode::from(u8::from(failed)),
+        Ok(Outcome::InputError(message)) => {
+            eprintln!("mailpreflight: {message}");
+            ExitCode::from(2)
+        }
+        Ok(Outcome::CannotRun(message)) => {
+            eprintln!("mailpreflight: cannot run: {message}");
+            ExitCode::from(3)
+        }
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mailpreflight: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn run(cli: Cli) -> io::Result<Outcome> {
+    match cli.command {
+        Command::Explain(args) => commands::explain::run(args, &mut io::stdout().lock()),
+        Command::Dns(args) => {
+            let settings = match DnsSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out: Box<dyn Write> = match &settings.output.path {
+                Some(path) => match File::create(path) {
+                    Ok(f) => Box::new(BufWriter::new(f)),
+                    Err(e) => {
+                        return Ok(Outcome::InputError(format!(
+                            "cannot write {}: {e}",
+                            path.display()
+                        )));
+                    }
+                },
+                None => Box::new(BufWriter::new(io::stdout().lock())),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::dns::run(settings, &mut out))
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Raw arguments turned into validated settings, once. Every input error is reported
+//! here with what and where, and becomes exit code 2.
+
+use super::{ColorChoice, DnsArgs, DnsOptions, OutputOptions};
+use crate::check::CheckOptions;
+use crate::dns::{DnsConfig, Zone, name, parse_zone};
+use crate::report::render::{Format, RenderOptions};
+use crate::report::sink::Policy;
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Input the tool cannot use: exit code 2.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InputError {}
+
+fn input_error(message: impl Into<String>) -> InputError {
+    InputError(message.into())
+}
+
+/// At most this many domains from one file: a bound on hostile or mistaken input.
+const MAX_DOMAINS: usize = 1_000_000;
+
+pub struct DnsSettings {
+    pub domains: Vec<String>,
+    pub concurrency: usize,
+    pub checks: CheckOptions,
+    pub dns: DnsConfig,
+    pub output: OutputSettings,
+}
+
+pub struct OutputSettings {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+    pub policy: Policy,
+    pub render: RenderOptions,
+}
+
+impl DnsSettings {
+    pub fn from_args(args: DnsArgs) -> Result<DnsSettings, InputError> {
+        let mut domains = Vec::new();
+        for raw in &args.domains {
+            domains.push(name::parse_target_domain(raw).map_err(input_error)?);
+        }
+        if let Some(path) = &args.domains_file {
+            domains.extend(read_domains_file(path)?);
+        }
+        if domains.is_empty() {
+            return Err(input_error(
+                "no domain given: name one or more domains, or --domains-file FILE",
+            ));
+        }
+        // The same domain twice would be audited twice; keep the first occurrence.
+        let mut seen = std::collections::HashSet::new();
+        domains.retain(|d| seen.insert(d.clone()));
+
+        if args.concurrency == 0 || args.concurrency > 4096 {
+            return Err(input_error("--concurrency must be between 1 and 4096"));
+        }
+        let sending_ip = args
+            .sending_ip
+            .as_deref()
+            .map(|ip| {
+                ip.trim()
+                    .parse::<IpAddr>()
+                    .map_err(|_| input_error(format!("--sending-ip {ip}: not an IPv4 or IPv6 address")))
+            })
+            .transpose()?;
+        let helo = args
+            .helo
+            .as_deref()
+            .map(|h| {
+                name::validate_dns_name(h)
+                    .map(|_| name::normalize(h))
+                    .map_err(|e| input_error(format!("--helo {h}: {e}")))
+            })
+            .transpose()?;
+        let mut selectors = Vec::new();
+        for s in &args.selectors {
+            let s = s.trim().to_ascii_lowercase();
+            name::validate_dns_name(&s).map_err(|e| input_error(format!("--selector {s}: {e}")))?;
+            if !selectors.contains(&s) {
+                selectors.push(s);
+            }
+        }
+        if args.no_default_selectors && selectors.is_empty() {
+            return Err(input_error("--no-default-selectors needs at least one --selector"));
+        }
+        Ok(DnsSettings {
+            domains,
+            concurrency: args.concurrency,
+            checks: CheckOptions {
+                sending_ip,
+                helo,
+                selectors,
+                no_default_selectors: args.no_default_selectors,
+            },
+            dns: dns_config(&args.dns)?,
+            output: output_settings(&args.output)?,
+        })
+    }
+}
+
+fn read_domains_file(path: &Path) -> Result<Vec<String>, InputError> {
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| input_error(format!("cannot read domains from standard input: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| input_error(format!("cannot read --domains-file {}: {e}", path.display())))?
+    };
+    let mut domains = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        if entry.is_empty() {
+            continue;
+        }
+        if domains.len() >= MAX_DOMAINS {
+            return Err(input_error(format!(
+                "{}: more than {MAX_DOMAINS} domains",
+                path.display()
+            )));
+        }
+        let domain = name::parse_target_domain(entry)
+            .map_err(|e| input_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
+        domains.push(domain);
+    }
+    Ok(domains)
+}
+
+/// `IP`, `IP:PORT` or `[IPv6]:PORT`; port 53 when none is given.
+pub fn parse_nameserver(raw: &str) -> Result<SocketAddr, InputError> {
+    let raw = raw.trim();
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = raw.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(input_error(format!(
+        "--nameserver {raw}: expected an IP address, IP:PORT or [IPv6]:PORT"
+    )))
+}
+
+/// `5s`, `800ms`, `2.5` (seconds). Between 1 ms and 10 minutes.
+pub fn parse_duration(raw: &str) -> Result<Duration, InputError> {
+    let raw = raw.trim();
+    let (number, scale) = if let Some(n) = raw.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = raw.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (raw, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| input_error(format!("--timeout {raw}: expected a duration like 5s or 800ms")))?;
+    let seconds = value * scale;
+    if !(0.001..=600.0).contains(&seconds) {
+        return Err(input_error(format!(
+            "--timeout {raw}: must be between 1ms and 600s"
+        )));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
+    let nameservers = opts
+        .nameserver
+        .iter()
+        .map(|n| parse_nameserver(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    if opts.offline && !nameservers.is_empty() {
+        return Err(input_error("--offline and --nameserver exclude each other"));
+    }
+    if opts.offline && opts.zone.is_empty() {
+        return Err(input_error("--offline needs at least one --zone FILE to answer from"));
+    }
+    if opts.retries > 10 {
+        return Err(input_error("--retries must be at most 10"));
+    }
+    let zones = opts
+        .zone
+        .iter()
+        .map(|spec| load_zone(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DnsConfig {
+        nameservers,
+        timeout: parse_duration(&opts.timeout)?,
+        attempts: opts.retries + 1,
+        zones,
+        offline: opts.offline,
+    })
+}
+
+/// Zone files larger than this are refused: a bound on what is read into memory.
+const MAX_ZONE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `FILE` or `ORIGIN=FILE`.
+fn load_zone(spec: &str) -> Result<Zone, InputError> {
+    let (origin, file) = match spec.split_once('=') {
+        Some((origin, file)) if !origin.is_empty() && !Path::new(spec).exists() => {
+            (Some(origin), file)
+        }
+        _ => (None, spec),
+    };
+    let meta = std::fs::metadata(file)
+        .map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
+    if meta.len() > MAX_ZONE_BYTES {
+        return Err(input_error(format!(
+            "zone file {file} is larger than {} MiB",
+            MAX_ZONE_BYTES / 1024 / 1024
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        input_error(format!("{file}:{line}:{column}: the zone file is not valid UTF-8"))
+    })?;
+    let origin = origin.map(name::normalize);
+    parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))
+}
+
+fn output_settings(opts: &OutputOptions) -> Result<OutputSettings, InputError> {
+    let policy = Policy::new(opts.fail_on, &opts.allow, &opts.deny).map_err(input_error)?;
+    let to_terminal = opts.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match opts.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && !no_color,
+    };
+    Ok(OutputSettings {
+        format: opts.format,
+        path: opts.output.clone(),
+        policy,
+        render: RenderOptions {
+            color,
+            verbose: opts.verbose,
+            width: None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nameserver_forms() {
+        assert_eq!(parse_nameserver("127.0.0.1").unwrap().port(), 53);
+        assert_eq!(parse_nameserver("127.0.0.1:5300").unwrap().port(), 5300);
+        assert_eq!(parse_nameserver("[::1]:5300").unwrap().port(), 5300);
+        assert_eq!(parse_nameserver("::1").unwrap().port(), 53);
+        assert!(parse_nameserver("dns.example").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("800ms").unwrap(), Duration::from_millis(800));
+        assert_eq!(parse_duration("2.5").unwrap(), Duration::from_millis(2500));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1h").is_err());
+    }
+}
