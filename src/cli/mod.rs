@@ -21,7 +21,8 @@ Exit codes:
     version,
     about = "Pre-flight an email sender: SPF, DKIM, DMARC, MX and related DNS records, judged by the RFCs",
     after_help = EXIT_CODES,
-    propagate_version = true
+    propagate_version = true,
+    term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]

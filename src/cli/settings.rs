@@ -103,8 +103,9 @@ impl DnsSettings {
                 selectors,
                 no_default_selectors: args.no_default_selectors,
             },
-            dns: dns_config(&args.dns)?,
+            // Cheap flag checks first, then the zone files (which may be large).
             output: output_settings(&args.output)?,
+            dns: dns_config(&args.dns)?,
         })
     }
 }
@@ -190,6 +191,7 @@ fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
     if opts.retries > 10 {
         return Err(input_error("--retries must be at most 10"));
     }
+    let timeout = parse_duration(&opts.timeout)?;
     let zones = opts
         .zone
         .iter()
@@ -197,7 +199,7 @@ fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(DnsConfig {
         nameservers,
-        timeout: parse_duration(&opts.timeout)?,
+        timeout,
         attempts: opts.retries + 1,
         zones,
         offline: opts.offline,

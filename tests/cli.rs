@@ -1,0 +1,64 @@
+//! The command-line surface: help text (snapshotted so changes are seen in review),
+//! exit codes for input errors, and `explain`.
+
+mod common;
+use common::{run, snapshot::assert_snapshot, stderr, stdout};
+
+#[test]
+fn help_texts_are_stable() {
+    for (args, name) in [
+        (vec!["--help"], "help.txt"),
+        (vec!["dns", "--help"], "help_dns.txt"),
+        (vec!["explain", "--help"], "help_explain.txt"),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_snapshot(name, &stdout(&out));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["dns", "--bogus-flag"], "--bogus-flag"),
+        (&["dns"], "no domain given"),
+        (&["dns", "exa mple.com", "--offline", "--zone", "x"], "not a valid domain name"),
+        (&["dns", "example.com", "--nameserver", "dns.example"], "--nameserver dns.example"),
+        (&["dns", "example.com", "--timeout", "soon", "--offline", "--zone", "Cargo.toml"], "--timeout"),
+        (&["dns", "example.com", "--offline"], "--offline needs"),
+        (&["dns", "example.com", "--offline", "--zone", "/nonexistent/zone"], "cannot read zone file /nonexistent/zone"),
+        (&["dns", "example.com", "--domains-file", "/nonexistent/list"], "cannot read --domains-file"),
+        (&["dns", "example.com", "--sending-ip", "300.1.1.1", "--offline", "--zone", "x"], "--sending-ip 300.1.1.1"),
+        (&["dns", "example.com", "--allow", "no-such-code", "--offline", "--zone", "x"], "--allow no-such-code"),
+        (&["dns", "example.com", "--concurrency", "0", "--offline", "--zone", "x"], "--concurrency"),
+        (&["explain", "no-such-code"], "no such finding code"),
+    ];
+    for (args, expected) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: stderr {:?} lacks {expected:?}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn explain_knows_every_listed_code() {
+    let list = run(&["explain", "--list"]);
+    assert_eq!(list.status.code(), Some(0));
+    let text = stdout(&list);
+    let codes: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.contains('-') && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        .collect();
+    assert!(codes.contains(&"dns-timeout"), "{text}");
+    for code in codes {
+        let out = run(&["explain", code]);
+        assert_eq!(out.status.code(), Some(0), "{code}");
+        assert!(stdout(&out).contains(code));
+    }
+}
