@@ -22,15 +22,77 @@ fn usage_errors_exit_2_with_a_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["dns", "--bogus-flag"], "--bogus-flag"),
         (&["dns"], "no domain given"),
-        (&["dns", "exa mple.com", "--offline", "--zone", "x"], "not a valid domain name"),
-        (&["dns", "example.com", "--nameserver", "dns.example"], "--nameserver dns.example"),
-        (&["dns", "example.com", "--timeout", "soon", "--offline", "--zone", "Cargo.toml"], "--timeout"),
+        (
+            &["dns", "exa mple.com", "--offline", "--zone", "x"],
+            "not a valid domain name",
+        ),
+        (
+            &["dns", "example.com", "--nameserver", "dns.example"],
+            "--nameserver dns.example",
+        ),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--timeout",
+                "soon",
+                "--offline",
+                "--zone",
+                "Cargo.toml",
+            ],
+            "--timeout",
+        ),
         (&["dns", "example.com", "--offline"], "--offline needs"),
-        (&["dns", "example.com", "--offline", "--zone", "/nonexistent/zone"], "cannot read zone file /nonexistent/zone"),
-        (&["dns", "example.com", "--domains-file", "/nonexistent/list"], "cannot read --domains-file"),
-        (&["dns", "example.com", "--sending-ip", "300.1.1.1", "--offline", "--zone", "x"], "--sending-ip 300.1.1.1"),
-        (&["dns", "example.com", "--allow", "no-such-code", "--offline", "--zone", "x"], "--allow no-such-code"),
-        (&["dns", "example.com", "--concurrency", "0", "--offline", "--zone", "x"], "--concurrency"),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--offline",
+                "--zone",
+                "/nonexistent/zone",
+            ],
+            "cannot read zone file /nonexistent/zone",
+        ),
+        (
+            &["dns", "example.com", "--domains-file", "/nonexistent/list"],
+            "cannot read --domains-file",
+        ),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--sending-ip",
+                "300.1.1.1",
+                "--offline",
+                "--zone",
+                "x",
+            ],
+            "--sending-ip 300.1.1.1",
+        ),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--allow",
+                "no-such-code",
+                "--offline",
+                "--zone",
+                "x",
+            ],
+            "--allow no-such-code",
+        ),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--concurrency",
+                "0",
+                "--offline",
+                "--zone",
+                "x",
+            ],
+            "--concurrency",
+        ),
         (&["explain", "no-such-code"], "no such finding code"),
     ];
     for (args, expected) in cases {
@@ -53,7 +115,11 @@ fn explain_knows_every_listed_code() {
     let codes: Vec<&str> = text
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|w| w.contains('-') && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        .filter(|w| {
+            w.contains('-')
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
         .collect();
     assert!(codes.contains(&"dns-timeout"), "{text}");
     for code in codes {

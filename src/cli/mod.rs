@@ -33,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// DNS-only audit of one or many domains (SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, BIMI).
     #[command(after_help = EXIT_CODES)]
-    Dns(DnsArgs),
+    Dns(Box<DnsArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
 }

@@ -45,7 +45,7 @@ pub struct OutputSettings {
 }
 
 impl DnsSettings {
-    pub fn from_args(args: DnsArgs) -> Result<DnsSettings, InputError> {
+    pub fn from_args(args: Box<DnsArgs>) -> Result<DnsSettings, InputError> {
         let mut domains = Vec::new();
         for raw in &args.domains {
             domains.push(name::parse_target_domain(raw).map_err(input_error)?);
@@ -69,9 +69,9 @@ impl DnsSettings {
             .sending_ip
             .as_deref()
             .map(|ip| {
-                ip.trim()
-                    .parse::<IpAddr>()
-                    .map_err(|_| input_error(format!("--sending-ip {ip}: not an IPv4 or IPv6 address")))
+                ip.trim().parse::<IpAddr>().map_err(|_| {
+                    input_error(format!("--sending-ip {ip}: not an IPv4 or IPv6 address"))
+                })
             })
             .transpose()?;
         let helo = args
@@ -92,7 +92,9 @@ impl DnsSettings {
             }
         }
         if args.no_default_selectors && selectors.is_empty() {
-            return Err(input_error("--no-default-selectors needs at least one --selector"));
+            return Err(input_error(
+                "--no-default-selectors needs at least one --selector",
+            ));
         }
         Ok(DnsSettings {
             domains,
@@ -117,8 +119,12 @@ fn read_domains_file(path: &Path) -> Result<Vec<String>, InputError> {
             .map_err(|e| input_error(format!("cannot read domains from standard input: {e}")))?;
         s
     } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| input_error(format!("cannot read --domains-file {}: {e}", path.display())))?
+        std::fs::read_to_string(path).map_err(|e| {
+            input_error(format!(
+                "cannot read --domains-file {}: {e}",
+                path.display()
+            ))
+        })?
     };
     let mut domains = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -145,7 +151,11 @@ pub fn parse_nameserver(raw: &str) -> Result<SocketAddr, InputError> {
     if let Ok(addr) = raw.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    if let Ok(ip) = raw.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = raw
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, 53));
     }
     Err(input_error(format!(
@@ -163,10 +173,11 @@ pub fn parse_duration(raw: &str) -> Result<Duration, InputError> {
     } else {
         (raw, 1.0)
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| input_error(format!("--timeout {raw}: expected a duration like 5s or 800ms")))?;
+    let value: f64 = number.trim().parse().map_err(|_| {
+        input_error(format!(
+            "--timeout {raw}: expected a duration like 5s or 800ms"
+        ))
+    })?;
     let seconds = value * scale;
     if !(0.001..=600.0).contains(&seconds) {
         return Err(input_error(format!(
@@ -186,7 +197,9 @@ fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
         return Err(input_error("--offline and --nameserver exclude each other"));
     }
     if opts.offline && opts.zone.is_empty() {
-        return Err(input_error("--offline needs at least one --zone FILE to answer from"));
+        return Err(input_error(
+            "--offline needs at least one --zone FILE to answer from",
+        ));
     }
     if opts.retries > 10 {
         return Err(input_error("--retries must be at most 10"));
@@ -225,13 +238,21 @@ fn load_zone(spec: &str) -> Result<Zone, InputError> {
             MAX_ZONE_BYTES / 1024 / 1024
         )));
     }
-    let bytes = std::fs::read(file).map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
+    let bytes = std::fs::read(file)
+        .map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        input_error(format!("{file}:{line}:{column}: the zone file is not valid UTF-8"))
+        let column = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        input_error(format!(
+            "{file}:{line}:{column}: the zone file is not valid UTF-8"
+        ))
     })?;
     let origin = origin.map(name::normalize);
     parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))

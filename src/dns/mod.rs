@@ -69,8 +69,9 @@ struct Inner {
     overlay: overlay::Overlay,
     network: Option<network::Network>,
     cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
-    /// Keys already sent upstream, to count duplicates (kept even after eviction).
-    sent: Mutex<std::collections::HashSet<Key>>,
+    /// Hashes of the keys already sent upstream, to count duplicates even after
+    /// [`Dns::retire`] evicted the answers (8 bytes a key, not the name).
+    sent: Mutex<std::collections::HashSet<u64>>,
     lookups: AtomicU64,
     upstream: AtomicU64,
     duplicates: AtomicU64,
@@ -144,7 +145,7 @@ impl Dns {
         if fetched {
             inner.upstream.fetch_add(1, Ordering::Relaxed);
             let mut sent = inner.sent.lock().expect("dns sent lock");
-            if !sent.insert(key) {
+            if !sent.insert(key_hash(&key)) {
                 inner.duplicates.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -255,6 +256,11 @@ impl Dns {
     }
 }
 
+fn key_hash(key: &Key) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+}
+
 /// One line of a domain's query log.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LoggedQuery {
@@ -288,5 +294,87 @@ impl DnsView {
 
     pub fn dns(&self) -> &Dns {
         &self.dns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline_dns() -> Dns {
+        let zone = Zone {
+            origin: "example.com".into(),
+            file: "t.zone".into(),
+            records: vec![ZoneRecord {
+                name: "example.com".into(),
+                ttl: 60,
+                data: Rdata::Txt {
+                    strings: vec![b"v=spf1 -all".to_vec()],
+                },
+                line: 1,
+            }],
+        };
+        Dns::new(DnsConfig {
+            zones: vec![zone],
+            offline: true,
+            ..DnsConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_questions_share_one_upstream_lookup() {
+        let dns = offline_dns();
+        let answers = futures::future::join_all((0..50).map(|_| {
+            let dns = dns.clone();
+            async move { dns.query("EXAMPLE.com.", RType::TXT).await }
+        }))
+        .await;
+        assert!(answers.iter().all(|a| a.txt_joined() == ["v=spf1 -all"]));
+        let stats = dns.stats();
+        assert_eq!(
+            (
+                stats.lookups,
+                stats.upstream,
+                stats.cache_hits,
+                stats.duplicates
+            ),
+            (50, 1, 49, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_view_logs_its_own_lookups_and_cache_hits() {
+        let dns = offline_dns();
+        let first = dns.view();
+        let second = dns.view();
+        first.query("example.com", RType::TXT).await;
+        second.query("example.com", RType::TXT).await;
+        second.query("nope.example.com", RType::MX).await;
+        assert_eq!(first.log().len(), 1);
+        assert!(!first.log()[0].cached);
+        let log = second.log();
+        assert_eq!(log.len(), 2);
+        assert!(log[0].cached);
+        assert_eq!(log[1].answer.outcome, Outcome::NxDomain);
+    }
+
+    #[tokio::test]
+    async fn retired_answers_are_asked_again_and_counted_as_duplicates() {
+        let dns = offline_dns();
+        dns.query("example.com", RType::TXT).await;
+        dns.retire("example.com");
+        dns.query("example.com", RType::TXT).await;
+        assert_eq!(dns.stats().upstream, 2);
+        assert_eq!(dns.stats().duplicates, 1);
+    }
+
+    #[tokio::test]
+    async fn offline_names_outside_the_zones_are_errors_not_absent() {
+        let dns = offline_dns();
+        let a = dns.query("example.org", RType::TXT).await;
+        assert!(a.outcome.is_failure(), "{:?}", a.outcome);
+        let bad = dns.query("a..b", RType::TXT).await;
+        assert!(matches!(bad.outcome, Outcome::Error { .. }));
     }
 }

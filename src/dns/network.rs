@@ -81,16 +81,12 @@ impl Network {
         match self.resolver.lookup(fqdn, record_type(rtype)).await {
             Ok(lookup) => {
                 for record in lookup.answers() {
-                    if let RData::CNAME(target) = &record.data {
-                        if rtype != RType::CNAME {
+                    match (&record.data, convert(&record.data)) {
+                        (RData::CNAME(target), _) if rtype != RType::CNAME => {
                             answer.cnames.push(name_string(&target.0));
-                            continue;
                         }
-                    }
-                    if let Some(data) = convert(&record.data) {
-                        if data.rtype() == rtype {
-                            answer.records.push(data);
-                        }
+                        (_, Some(data)) if data.rtype() == rtype => answer.records.push(data),
+                        _ => {}
                     }
                 }
                 if answer.records.is_empty() {

@@ -6,5 +6,8 @@ pub fn explain(code: &CodeInfo) -> String {
 }
 
 pub fn list() -> String {
-    super::catalogue::all().iter().map(|c| format!("{}\n", c.id)).collect()
+    super::catalogue::all()
+        .iter()
+        .map(|c| format!("{}\n", c.id))
+        .collect()
 }
