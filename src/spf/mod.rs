@@ -1,6 +1,8 @@
 //! SPF (RFC 7208): strict parser, include/redirect tree, lookup counting, evaluation.
 
 pub mod codes;
+pub mod macros;
+pub mod parse;
 
 use crate::check::{CheckOptions, Checked};
 use crate::dns::DnsView;
