@@ -1,8 +1,10 @@
 //! SPF (RFC 7208): strict parser, include/redirect tree, lookup counting, evaluation.
 
 pub mod codes;
+pub mod eval;
 pub mod macros;
 pub mod parse;
+pub mod record;
 
 use crate::check::{CheckOptions, Checked};
 use crate::dns::DnsView;
