@@ -146,15 +146,6 @@ pub static SPF_RECORD_TOO_LONG: CodeInfo = CodeInfo {
     reference: "RFC 7208 3.4",
 };
 
-pub static SPF_STRING_TOO_LONG: CodeInfo = CodeInfo {
-    id: "spf-string-too-long",
-    area: Area::Spf,
-    default_severity: Severity::Error,
-    summary: "A TXT character-string of an SPF record is longer than 255 bytes, which DNS cannot carry.",
-    remediation: "Split the record into strings of at most 255 bytes (\"part one\" \"part two\"); they are joined without spaces.",
-    reference: "RFC 7208 3.3",
-};
-
 pub static SPF_MACRO_NOT_FOLLOWED: CodeInfo = CodeInfo {
     id: "spf-macro-not-followed",
     area: Area::Spf,
@@ -244,7 +235,6 @@ pub static ALL: &[&CodeInfo] = &[
     &SPF_ALL_NEUTRAL,
     &SPF_NO_ALL,
     &SPF_RECORD_TOO_LONG,
-    &SPF_STRING_TOO_LONG,
     &SPF_MACRO_NOT_FOLLOWED,
     &SPF_TREE_TOO_DEEP,
     &SPF_VERDICT_FAIL,

@@ -288,10 +288,10 @@ fn transform(value: &str, m: &Macro) -> String {
     if m.reverse {
         parts.reverse();
     }
-    if let Some(n) = m.digits {
-        if n < parts.len() {
-            parts = parts.split_off(parts.len() - n);
-        }
+    if let Some(n) = m.digits
+        && n < parts.len()
+    {
+        parts = parts.split_off(parts.len() - n);
     }
     parts.join(".")
 }
