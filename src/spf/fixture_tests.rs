@@ -236,3 +236,37 @@ async fn facts_keep_the_whole_tree_over_the_limit() {
             .contains("include:_a.spf-lookups-over.test (5 lookups)")
     );
 }
+
+#[tokio::test]
+async fn a_hostile_record_is_counted_but_not_queried_term_by_term() {
+    let terms: Vec<String> = (0..500).map(|i| format!("a:h{i}.hostile.test")).collect();
+    let record = format!("v=spf1 {} -all", terms.join(" "));
+    let zone = Zone {
+        origin: "hostile.test".into(),
+        file: "memory".into(),
+        records: vec![ZoneRecord {
+            name: "hostile.test".into(),
+            ttl: 300,
+            data: Rdata::Txt {
+                strings: record.as_bytes().chunks(255).map(<[u8]>::to_vec).collect(),
+            },
+            line: 1,
+        }],
+    };
+    let dns = Dns::new(DnsConfig {
+        offline: true,
+        zones: vec![zone],
+        ..DnsConfig::default()
+    })
+    .unwrap();
+    let view = dns.view();
+    let out = super::check(&view, "hostile.test", &CheckOptions::default()).await;
+    assert_eq!(out.facts.lookups, 500);
+    let queries = view.log().len();
+    assert!(
+        queries <= 1 + 2 * super::walk::MAX_TERM_QUERIES,
+        "{queries} queries"
+    );
+    let codes: BTreeSet<&str> = out.findings.iter().map(|x| x.code.id).collect();
+    assert!(codes.contains("spf-too-many-lookups") && codes.contains("spf-too-many-void-lookups"));
+}

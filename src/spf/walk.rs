@@ -37,6 +37,10 @@ use std::sync::Arc;
 pub const MAX_NODES: usize = 50;
 /// Include/redirect nesting walked at most.
 pub const MAX_DEPTH: usize = 10;
+/// Terms whose targets are looked up, across the tree: a receiver stops at 10, so a
+/// hostile record with thousands of `a:` terms cannot make us ask thousands of questions.
+/// Terms beyond this are still counted, not queried.
+pub const MAX_TERM_QUERIES: usize = 40;
 /// Record size above which the answer may not fit 512 bytes (3.4).
 const SIZE_WARN: usize = 450;
 const SIZE_ERROR: usize = 512;
@@ -71,6 +75,8 @@ struct Walker<'a> {
     helo: String,
     memo: HashMap<(String, RType), Arc<Answer>>,
     nodes: usize,
+    /// a/mx/exists targets looked up so far (bounded by MAX_TERM_QUERIES).
+    term_queries: usize,
     out: Walk,
 }
 
@@ -83,6 +89,7 @@ pub async fn walk(dns: &DnsView, domain: &str, ip: Option<IpAddr>, helo: &str) -
         helo: helo.to_string(),
         memo: HashMap::new(),
         nodes: 0,
+        term_queries: 0,
         out: Walk::default(),
     };
     let tree = w
@@ -314,6 +321,15 @@ impl<'a> Walker<'a> {
         for (term, _, mechanism) in record.directives() {
             if mechanism.costs_lookup() {
                 node.own_lookups += 1;
+            }
+            if matches!(
+                mechanism,
+                Mechanism::A { .. } | Mechanism::Mx { .. } | Mechanism::Exists(_)
+            ) {
+                self.term_queries += 1;
+                if self.term_queries > MAX_TERM_QUERIES {
+                    continue;
+                }
             }
             match mechanism {
                 Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
