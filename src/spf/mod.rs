@@ -1,10 +1,19 @@
 //! SPF (RFC 7208): strict parser, include/redirect tree, lookup counting, evaluation.
 
 pub mod codes;
+pub mod eval;
+#[cfg(test)]
+mod fixture_tests;
+pub mod macros;
+pub mod parse;
+pub mod record;
+pub mod walk;
 
 use crate::check::{CheckOptions, Checked};
 use crate::dns::DnsView;
+use crate::report::{Evidence, Finding};
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// What the SPF check learned (shown in the table output, kept in the JSON record).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -63,6 +72,120 @@ pub struct SpfVerdict {
     pub explanation: Option<String>,
 }
 
-pub async fn check(_dns: &DnsView, _domain: &str, _opts: &CheckOptions) -> Checked<SpfFacts> {
-    Checked::new()
+/// The SPF audit of one domain: the static walk of its tree (limits, loops, syntax, the
+/// `all` policy) and, with `--sending-ip`, the check_host() verdict for that address.
+pub async fn check(dns: &DnsView, domain: &str, opts: &CheckOptions) -> Checked<SpfFacts> {
+    let mut out: Checked<SpfFacts> = Checked::new();
+    let helo = opts.helo.clone().unwrap_or_else(|| domain.to_string());
+    let walk = walk::walk(dns, domain, opts.sending_ip, &helo).await;
+    out.findings.extend(walk.findings);
+    let facts = &mut out.facts;
+    facts.record = walk.record;
+    facts.lookups = walk.lookups;
+    facts.lookup_limit = eval::LOOKUP_LIMIT;
+    facts.headroom = eval::LOOKUP_LIMIT as i32 - walk.lookups as i32;
+    facts.void_lookups = walk.void_lookups;
+    facts.costliest = walk::costliest(&walk.tree);
+    let has_record = facts.record.is_some();
+    let costliest = facts
+        .costliest
+        .as_ref()
+        .map(|c| format!("; the costliest is {} ({} lookups)", c.term, c.lookups))
+        .unwrap_or_default();
+    if walk.lookups > eval::LOOKUP_LIMIT {
+        out.findings.push(
+            Finding::new(
+                &codes::SPF_TOO_MANY_LOOKUPS,
+                domain,
+                format!(
+                    "the SPF tree of {domain} needs {} DNS lookups (limit {}){costliest}",
+                    walk.lookups,
+                    eval::LOOKUP_LIMIT
+                ),
+            )
+            .evidence(Evidence::Value {
+                label: "lookups".into(),
+                value: walk.lookups.to_string(),
+            }),
+        );
+    } else if has_record && walk.lookups + 1 >= eval::LOOKUP_LIMIT {
+        out.findings.push(Finding::new(
+            &codes::SPF_LOOKUPS_NEAR_LIMIT,
+            domain,
+            format!(
+                "the SPF tree of {domain} uses {} of its {} DNS lookups{costliest}",
+                walk.lookups,
+                eval::LOOKUP_LIMIT
+            ),
+        ));
+    }
+    if walk.void_lookups > eval::VOID_LIMIT {
+        out.findings.push(
+            Finding::new(
+                &codes::SPF_TOO_MANY_VOID_LOOKUPS,
+                domain,
+                format!(
+                    "the SPF tree of {domain} has {} void lookups (limit {}): {}",
+                    walk.void_lookups,
+                    eval::VOID_LIMIT,
+                    walk.voids.join(", ")
+                ),
+            )
+            .evidence(Evidence::Chain {
+                names: walk.voids.clone(),
+            }),
+        );
+    }
+    facts.tree = has_record.then_some(walk.tree);
+    if let Some(ip) = opts.sending_ip {
+        let sender = format!("postmaster@{domain}");
+        let verdict = eval::check_host(dns, ip, domain, &sender, &helo).await;
+        if let Some(f) = verdict_finding(domain, ip, &verdict) {
+            out.findings.push(f);
+        }
+        out.facts.verdict = Some(SpfVerdict {
+            ip: ip.to_string(),
+            result: verdict.result.as_str().to_string(),
+            decided_by: Some(verdict.decided_by()),
+            explanation: verdict.explanation,
+        });
+    }
+    out
+}
+
+fn verdict_finding(domain: &str, ip: IpAddr, v: &eval::HostResult) -> Option<Finding> {
+    use eval::SpfResult as R;
+    let code = match v.result {
+        R::Pass => return None,
+        R::Fail => &codes::SPF_VERDICT_FAIL,
+        R::SoftFail => &codes::SPF_VERDICT_SOFTFAIL,
+        R::Neutral => &codes::SPF_VERDICT_NEUTRAL,
+        R::None => &codes::SPF_VERDICT_NONE,
+        R::PermError => &codes::SPF_VERDICT_PERMERROR,
+        R::TempError => &codes::SPF_VERDICT_TEMPERROR,
+    };
+    let mut f = Finding::new(
+        code,
+        domain,
+        format!(
+            "SPF for {ip} sending as {domain}: {} ({})",
+            v.result,
+            if v.path.is_empty() {
+                v.reason.clone()
+            } else {
+                format!("decided by {}; {}", v.decided_by(), v.reason)
+            }
+        ),
+    )
+    .evidence(Evidence::Value {
+        label: "decided by".into(),
+        value: v.decided_by(),
+    });
+    if let Some(exp) = &v.explanation {
+        f = f.evidence(Evidence::Value {
+            label: "explanation".into(),
+            value: exp.clone(),
+        });
+    }
+    Some(f)
 }
