@@ -27,11 +27,7 @@ struct Scenario {
 }
 
 /// Cases left out, with the reason. Each is explained in the report.
-const KNOWN_SKIPS: &[(&str, &str)] = &[(
-    "macro-mania-in-domain",
-    "the expanded name contains spaces (`macro%percent  space%20url-space.example.com`); \
-     the DNS layer refuses to ask names with spaces (dns::name::validate_dns_name)",
-)];
+const KNOWN_SKIPS: &[(&str, &str)] = &[];
 
 /// Explanations compared without regard to case, with the reason.
 const EXPLANATION_ANY_CASE: &[(&str, &str)] = &[(

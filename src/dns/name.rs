@@ -46,9 +46,10 @@ impl std::fmt::Display for NameError {
     }
 }
 
-/// Validate a name that DNS can carry (RFC 1035 2.3.4 lengths). Underscores and other
-/// printable ASCII are allowed in labels (`_dmarc`, SPF macro expansions); spaces and
-/// control characters are not. A single trailing dot is allowed.
+/// Validate a name that DNS can carry (RFC 1035 2.3.4 lengths). Labels may hold any
+/// printable ASCII, spaces included (RFC 2181 11: any octet is legal; SPF macro expansions
+/// such as `%_` produce spaces); control characters, `\` and `"` are refused because they
+/// cannot be passed through presentation format unambiguously. A single trailing dot is allowed.
 pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
     let name = name.strip_suffix('.').unwrap_or(name);
     if name.is_empty() {
@@ -66,7 +67,7 @@ pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
         }
         if let Some(c) = label
             .chars()
-            .find(|c| !c.is_ascii_graphic() || *c == '\\' || *c == '"')
+            .find(|c| !(c.is_ascii_graphic() || *c == ' ') || *c == '\\' || *c == '"')
         {
             return Err(NameError::BadCharacter(c));
         }
@@ -130,9 +131,10 @@ mod tests {
             Err(NameError::LabelTooLong(_))
         ));
         assert_eq!(
-            validate_dns_name("a b.com"),
-            Err(NameError::BadCharacter(' '))
+            validate_dns_name("a\tb.com"),
+            Err(NameError::BadCharacter('\t'))
         );
+        assert!(validate_dns_name("a b.com").is_ok());
         assert!(validate_dns_name("_dmarc.example.com.").is_ok());
     }
 
