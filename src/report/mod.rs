@@ -1,8 +1,10 @@
 //! Findings, the code catalogue, the report and its renderers.
 
 pub mod catalogue;
+pub mod explain;
 pub mod finding;
 pub mod model;
+pub mod render;
 pub mod sink;
 
 pub use finding::{Area, CodeInfo, Evidence, Finding, Severity};

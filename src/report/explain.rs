@@ -1,0 +1,173 @@
+//! `mailpreflight explain CODE`, `explain --list`, and the docs page docs/codes.md, all
+//! generated from the code catalogue so that they cannot drift from it.
+
+use super::catalogue;
+use super::finding::{Area, CodeInfo};
+use std::fmt::Write;
+
+/// The full text for one code.
+pub fn explain(code: &CodeInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", code.id);
+    let _ = writeln!(out, "  area:             {}", code.area.title());
+    let _ = writeln!(out, "  default severity: {}", code.default_severity);
+    let _ = writeln!(out, "  reference:        {}", code.reference);
+    let _ = writeln!(out, "\n{}", code.summary);
+    let _ = writeln!(out, "\nHow to fix:\n{}", code.remediation);
+    let _ = writeln!(out, "\nPolicy:");
+    let _ = writeln!(
+        out,
+        "  --allow {}   keep it in the report as a note; it never fails the run",
+        code.id
+    );
+    let _ = writeln!(out, "  --deny {}    raise it to an error", code.id);
+    out
+}
+
+/// Every code, one per line, grouped by area: `  id  severity  summary`.
+pub fn list() -> String {
+    let groups = grouped();
+    let width = groups
+        .iter()
+        .flat_map(|(_, codes)| codes.iter().map(|c| c.id.len()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, (area, codes)) in groups.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{}", area.title());
+        for code in codes {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:7}  {}",
+                code.id,
+                code.default_severity.as_str(),
+                code.summary
+            );
+        }
+    }
+    out
+}
+
+/// docs/codes.md. Regenerate with `UPDATE_DOCS=1 cargo test --test render_docs`.
+pub fn codes_markdown() -> String {
+    let groups = grouped();
+    let mut out = String::from(
+        "# Finding codes\n\n\
+         <!-- Generated from the code catalogue by `UPDATE_DOCS=1 cargo test --test render_docs`; do not edit by hand. -->\n\n\
+         Every finding mailpreflight reports has one of these stable codes. \
+         `mailpreflight explain CODE` prints the same text in the terminal, and \
+         `mailpreflight explain --list` lists them all.\n\n\
+         Severity policy: `--allow CODE` keeps a finding in the report as a note that never fails \
+         the run; `--deny CODE` raises it to an error; `--fail-on error|warning|never` decides \
+         which severity fails the run (exit code 1). A check may raise a code above or below its \
+         default severity where the occurrence warrants it; the message says why.\n\n",
+    );
+    for (area, codes) in &groups {
+        let ids: Vec<String> = codes
+            .iter()
+            .map(|c| format!("[`{0}`](#{0})", c.id))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- [{}](#{}): {}",
+            area.title(),
+            area_anchor(*area),
+            ids.join(", ")
+        );
+    }
+    for (area, codes) in &groups {
+        let _ = writeln!(
+            out,
+            "\n<a id=\"{}\"></a>\n\n## {}\n",
+            area_anchor(*area),
+            area.title()
+        );
+        for code in codes {
+            let _ = writeln!(out, "<a id=\"{0}\"></a>\n\n### `{0}`\n", code.id);
+            let _ = writeln!(
+                out,
+                "- Default severity: **{}**\n- Reference: {}\n",
+                code.default_severity, code.reference
+            );
+            let _ = writeln!(out, "{}\n", code.summary);
+            let _ = writeln!(out, "**How to fix:** {}\n", code.remediation);
+        }
+    }
+    // One trailing newline, however the last section ended.
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+/// `area-spf`, `area-mta-sts`: from the area's serialised (kebab-case) name.
+fn area_anchor(area: Area) -> String {
+    let name = serde_json::to_value(area)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{area:?}").to_lowercase());
+    format!("area-{name}")
+}
+
+/// Codes grouped by area in the areas' order, catalogue order within an area.
+fn grouped() -> Vec<(Area, Vec<&'static CodeInfo>)> {
+    let mut groups: Vec<(Area, Vec<&'static CodeInfo>)> = Vec::new();
+    for code in catalogue::all() {
+        match groups.iter_mut().find(|(area, _)| *area == code.area) {
+            Some((_, codes)) => codes.push(code),
+            None => groups.push((code.area, vec![code])),
+        }
+    }
+    groups.sort_by_key(|(area, _)| *area);
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_names_everything_a_user_needs() {
+        let code = &crate::dns::codes::DNS_TIMEOUT;
+        let text = explain(code);
+        for part in [
+            code.id,
+            code.summary,
+            code.remediation,
+            code.reference,
+            "default severity: error",
+            "DNS lookups",
+            "--allow dns-timeout",
+            "--deny dns-timeout",
+        ] {
+            assert!(text.contains(part), "missing {part:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn list_has_every_code_once_under_its_area() {
+        let text = list();
+        for code in catalogue::all() {
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.split_whitespace().next() == Some(code.id))
+                .collect();
+            assert_eq!(lines.len(), 1, "{}", code.id);
+        }
+        assert!(text.starts_with("DNS lookups\n"));
+    }
+
+    #[test]
+    fn codes_page_has_an_anchor_and_section_per_code() {
+        let page = codes_markdown();
+        for code in catalogue::all() {
+            assert!(page.contains(&format!("<a id=\"{}\"></a>", code.id)));
+            assert!(page.contains(&format!("### `{}`", code.id)));
+            assert!(page.contains(code.remediation));
+        }
+        assert!(page.contains("<a id=\"area-dns\"></a>"));
+    }
+}
