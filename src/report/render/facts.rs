@@ -317,7 +317,12 @@ fn mx_section(mx: &MxFacts) -> Section {
             "null MX (0 .): the domain accepts no mail".into(),
         ));
     }
-    for host in &mx.hosts {
+    // The null MX host itself (`0 .`) is said by the line above.
+    for host in mx
+        .hosts
+        .iter()
+        .filter(|h| !(mx.null_mx && h.exchange.is_empty()))
+    {
         let exchange = if host.exchange.is_empty() {
             ".".to_string()
         } else {

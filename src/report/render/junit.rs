@@ -97,7 +97,7 @@ impl Suite<'_> {
                 continue;
             };
             out.push_str(">\n");
-            let details = escape(&details(&case.findings));
+            let details = escape_text(&details(&case.findings));
             if case.failed() {
                 let first = case.findings.first().map_or("", |f| f.message.as_str());
                 let _ = writeln!(
@@ -157,6 +157,12 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// As [`escape`], for element content: tab and newline stay as they are (readable in
+/// the file; only attribute values need them as references).
+pub fn escape_text(s: &str) -> String {
+    escape(s).replace("&#9;", "\t").replace("&#10;", "\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +174,6 @@ mod tests {
         assert_eq!(escape("x\ty\nz\r"), "x&#9;y&#10;z&#13;");
         assert_eq!(escape("é\u{ffff}"), "é\u{fffd}");
         assert_eq!(escape("plain.example"), "plain.example");
+        assert_eq!(escape_text("a\tb\nc\r<"), "a\tb\nc&#13;&lt;");
     }
 }

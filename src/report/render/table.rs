@@ -10,7 +10,7 @@ use super::{RenderOptions, domain_counts, domain_fails, summary_line};
 use crate::dns::{LoggedQuery, Source};
 use crate::report::model::{DomainReport, Report};
 use crate::report::{Finding, Severity};
-use comfy_table::presets::UTF8_FULL;
+use comfy_table::presets::{UTF8_FULL, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Table, Width};
 use std::fmt::Write;
 
@@ -108,10 +108,8 @@ fn findings_table(findings: &[Finding], opts: &RenderOptions) -> String {
         let what = format!("{}\n{}", finding.code.id, printable(&finding.subject));
         let mut detail = printable(&finding.message).into_owned();
         // Notes are brief unless -v: they are facts worth knowing, not work to do.
-        if finding.severity != Severity::Note || opts.verbose {
-            if !finding.remediation.is_empty() {
-                let _ = write!(detail, "\n→ {}", printable(&finding.remediation));
-            }
+        if (finding.severity != Severity::Note || opts.verbose) && !finding.remediation.is_empty() {
+            let _ = write!(detail, "\n→ {}", printable(&finding.remediation));
         }
         if opts.verbose {
             for evidence in &finding.evidence {
@@ -172,6 +170,8 @@ fn color_severity_cells(rendered: &str) -> String {
 
 fn query_table(queries: &[LoggedQuery], opts: &RenderOptions) -> String {
     let mut table = new_table(opts);
+    // One line per query: no separators between rows.
+    table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec!["name", "type", "outcome", "source", "cached", "ms"]);
     for query in queries {
         let answer = &query.answer;

@@ -55,26 +55,6 @@ pub fn paint(text: &str, style: &str, color: bool) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_and_bidi_characters_are_escaped() {
-        assert_eq!(printable("v=spf1 -all"), "v=spf1 -all");
-        assert_eq!(printable("a\x1b[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(printable("x\r\ny"), "x\\u{d}\\u{a}y");
-        assert_eq!(printable("ab\u{202e}cd"), "ab\\u{202e}cd");
-        assert_eq!(printable("é ü"), "é ü");
-    }
-
-    #[test]
-    fn paint_only_with_color() {
-        assert_eq!(paint("x", RED, false), "x");
-        assert_eq!(paint("x", RED, true), "\x1b[31mx\x1b[0m");
-    }
-}
-
 /// One line describing a piece of evidence, DNS data made printable.
 pub fn evidence_line(evidence: &crate::report::Evidence) -> String {
     use crate::report::Evidence;
@@ -111,5 +91,25 @@ pub fn evidence_line(evidence: &crate::report::Evidence) -> String {
             format!("chain: {}", names.join(" → "))
         }
         Evidence::Value { label, value } => format!("{}: {}", printable(label), printable(value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(printable("v=spf1 -all"), "v=spf1 -all");
+        assert_eq!(printable("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(printable("x\r\ny"), "x\\u{d}\\u{a}y");
+        assert_eq!(printable("ab\u{202e}cd"), "ab\\u{202e}cd");
+        assert_eq!(printable("é ü"), "é ü");
+    }
+
+    #[test]
+    fn paint_only_with_color() {
+        assert_eq!(paint("x", RED, false), "x");
+        assert_eq!(paint("x", RED, true), "\x1b[31mx\x1b[0m");
     }
 }
