@@ -516,7 +516,7 @@ fn verbose_table_adds_query_log_evidence_and_note_details() {
         "NXDOMAIN",
         "SERVFAIL",
         "zone fixtures/zones/example.com.zone",
-        "1.2",
+        "1.3",
         "Remove t=y",
         "chain: example.com → mx2.example.com",
         "dns: 5 lookups, 4 upstream, 1 from cache; 45 ms",
@@ -826,4 +826,47 @@ fn the_xml_checker_rejects_broken_documents() {
         );
     }
     check_xml(&format!("{decl}<a k=\"&lt;&#10;\"><b/>t &amp; u</a>"));
+}
+
+// ---- docs/json-schema.md ----
+
+/// Every field name the JSON output uses is documented, and the example parses.
+#[test]
+fn json_schema_doc_covers_every_field() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/json-schema.md"),
+    )
+    .unwrap();
+    fn keys(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.insert(k.clone());
+                    keys(v, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = std::collections::BTreeSet::new();
+    keys(
+        &serde_json::from_str(&text(Format::Json, &plain())).unwrap(),
+        &mut all,
+    );
+    let undocumented: Vec<_> = all
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "fields missing from docs/json-schema.md: {undocumented:?}"
+    );
+    let example = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a json example");
+    let example: Value = serde_json::from_str(example).expect("the example is valid JSON");
+    assert_eq!(example["schema_version"], 1);
 }

@@ -89,7 +89,7 @@ fn render_domain(out: &mut String, report: &Report, domain: &DomainReport, opts:
                 a.rtype,
                 escape(&a.outcome.label()),
                 if q.cached { "yes" } else { "no" },
-                a.elapsed.as_secs_f64() * 1000.0
+                super::millis(a.elapsed)
             );
         }
         out.push('\n');

@@ -111,6 +111,11 @@ fn summary_line(report: &Report) -> String {
     )
 }
 
+/// Milliseconds rounded to one decimal, as the JSON's `elapsed_ms` (so formats agree).
+fn millis(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

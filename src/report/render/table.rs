@@ -185,7 +185,7 @@ fn query_table(queries: &[LoggedQuery], opts: &RenderOptions) -> String {
             Cell::new(printable(&answer.outcome.label())),
             Cell::new(source),
             Cell::new(if query.cached { "yes" } else { "no" }),
-            Cell::new(format!("{:.1}", answer.elapsed.as_secs_f64() * 1000.0)),
+            Cell::new(format!("{:.1}", super::millis(answer.elapsed))),
         ]);
     }
     table.to_string()
