@@ -870,3 +870,30 @@ fn json_schema_doc_covers_every_field() {
     let example: Value = serde_json::from_str(example).expect("the example is valid JSON");
     assert_eq!(example["schema_version"], 1);
 }
+
+#[test]
+fn an_empty_run_renders_in_every_format() {
+    let report = Report::new("dns", "warning");
+    for format in [
+        Format::Table,
+        Format::Json,
+        Format::Jsonl,
+        Format::Markdown,
+        Format::Sarif,
+        Format::Junit,
+    ] {
+        let out = String::from_utf8(render(format, &report, &plain())).unwrap();
+        match format {
+            Format::Jsonl => assert_eq!(out, ""),
+            Format::Json | Format::Sarif => {
+                serde_json::from_str::<Value>(&out).unwrap();
+            }
+            Format::Junit => check_xml(&out),
+            Format::Table => assert_eq!(
+                out,
+                "0 domains: 0 errors, 0 warnings, 0 notes — ok (--fail-on warning)\n"
+            ),
+            Format::Markdown => assert!(out.contains("0 domains")),
+        }
+    }
+}

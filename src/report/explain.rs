@@ -5,6 +5,9 @@ use super::catalogue;
 use super::finding::{Area, CodeInfo};
 use std::fmt::Write;
 
+/// Terminal text is wrapped at this many columns.
+const WRAP: usize = 80;
+
 /// The full text for one code.
 pub fn explain(code: &CodeInfo) -> String {
     let mut out = String::new();
@@ -12,15 +15,15 @@ pub fn explain(code: &CodeInfo) -> String {
     let _ = writeln!(out, "  area:             {}", code.area.title());
     let _ = writeln!(out, "  default severity: {}", code.default_severity);
     let _ = writeln!(out, "  reference:        {}", code.reference);
-    let _ = writeln!(out, "\n{}", code.summary);
-    let _ = writeln!(out, "\nHow to fix:\n{}", code.remediation);
+    let _ = writeln!(out, "\n{}", wrap(code.summary, WRAP));
+    let _ = writeln!(out, "\nHow to fix:\n{}", wrap(code.remediation, WRAP));
     let _ = writeln!(out, "\nPolicy:");
     let _ = writeln!(
         out,
-        "  --allow {}   keep it in the report as a note; it never fails the run",
+        "  --allow {}\n      keep it in the report as a note; it never fails the run",
         code.id
     );
-    let _ = writeln!(out, "  --deny {}    raise it to an error", code.id);
+    let _ = writeln!(out, "  --deny {}\n      raise it to an error", code.id);
     out
 }
 
@@ -92,14 +95,52 @@ pub fn codes_markdown() -> String {
                 "- Default severity: **{}**\n- Reference: {}\n",
                 code.default_severity, code.reference
             );
-            let _ = writeln!(out, "{}\n", code.summary);
-            let _ = writeln!(out, "**How to fix:** {}\n", code.remediation);
+            let _ = writeln!(out, "{}\n", markdown_text(code.summary));
+            let _ = writeln!(out, "**How to fix:** {}\n", markdown_text(code.remediation));
         }
     }
     // One trailing newline, however the last section ended.
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
     out.push('\n');
+    out
+}
+
+/// Greedy word wrap; a word longer than the width gets a line of its own.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if line_len > 0 && line_len + 1 + len > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += len;
+    }
+    out
+}
+
+/// Catalogue text in Markdown: `<selector>` outside a code span would be swallowed as
+/// an HTML tag, so angle brackets are written as entities there; code spans are kept.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -133,10 +174,14 @@ mod tests {
     fn explain_names_everything_a_user_needs() {
         let code = &crate::dns::codes::DNS_TIMEOUT;
         let text = explain(code);
+        // Wrapped text: compare with whitespace normalised.
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for long in [code.summary, code.remediation] {
+            assert!(flat.contains(long), "missing {long:?} in\n{text}");
+        }
+        assert!(text.lines().all(|l| l.chars().count() <= WRAP), "{text}");
         for part in [
             code.id,
-            code.summary,
-            code.remediation,
             code.reference,
             "default severity: error",
             "DNS lookups",
@@ -158,6 +203,21 @@ mod tests {
             assert_eq!(lines.len(), 1, "{}", code.id);
         }
         assert!(text.starts_with("DNS lookups\n"));
+    }
+
+    #[test]
+    fn wrap_breaks_between_words() {
+        assert_eq!(wrap("aa bb cc", 5), "aa bb\ncc");
+        assert_eq!(wrap("a verylongword b", 4), "a\nverylongword\nb");
+        assert_eq!(wrap("", 10), "");
+    }
+
+    #[test]
+    fn angle_brackets_outside_code_spans_are_entities() {
+        assert_eq!(
+            markdown_text("publish <sel>._domainkey, e.g. `<sel>` & more"),
+            "publish &lt;sel&gt;._domainkey, e.g. `<sel>` & more"
+        );
     }
 
     #[test]

@@ -14,20 +14,20 @@ mod text;
 use super::finding::Severity;
 use super::model::{DomainReport, Report};
 
-/// `--format`.
+/// `--format`. (Plain comments on the variants: doc comments would change `--help`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Human-readable tables (the default).
+    // Human-readable tables (the default).
     Table,
-    /// The whole run as one JSON document (docs/json-schema.md).
+    // The whole run as one JSON document (docs/json-schema.md).
     Json,
-    /// One JSON object per domain and line, streamed as each domain finishes.
+    // One JSON object per domain and line, streamed as each domain finishes.
     Jsonl,
-    /// GitHub-flavoured Markdown (a PR comment, a job summary).
+    // GitHub-flavoured Markdown (a PR comment, a job summary).
     Markdown,
-    /// SARIF 2.1.0 for code-scanning tools.
+    // SARIF 2.1.0 for code-scanning tools.
     Sarif,
-    /// JUnit XML for CI test reports.
+    // JUnit XML for CI test reports.
     Junit,
 }
 
