@@ -296,6 +296,7 @@ fn report() -> Report {
                 ..Default::default()
             }),
             bimi: None,
+            ..Default::default()
         },
         queries: vec![
             query(
@@ -374,6 +375,7 @@ fn report() -> Report {
         warnings: 1,
         notes: 2,
         failed: true,
+        ..Default::default()
     };
     report.targets = vec![first, clean];
     report.dns = DnsStats {
