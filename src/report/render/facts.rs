@@ -61,7 +61,8 @@ fn spf_section(spf: &SpfFacts) -> Section {
     let mut items = Vec::new();
     match &spf.record {
         Some(record) => items.push(Item::Line(format!("record: {}", printable(record)))),
-        None => items.push(Item::Line("no single SPF record".into())),
+        // Absent, duplicated or not fetched (a failed lookup): the findings say which.
+        None => items.push(Item::Line("record: none identified (see findings)".into())),
     }
     if let Some(tree) = &spf.tree {
         items.push(Item::Block(spf_tree_lines(tree)));
@@ -196,10 +197,10 @@ fn plural_lookups(n: u32) -> String {
 fn dkim_section(dkim: &DkimFacts) -> Section {
     let mut items = Vec::new();
     if dkim.keys.is_empty() {
-        items.push(Item::Line(format!(
-            "no key found among {} selectors",
-            dkim.selectors_checked.len()
-        )));
+        items.push(Item::Line(match dkim.selectors_checked.len() {
+            0 => "no selectors checked".to_string(),
+            n => format!("no key found among {n} selectors"),
+        }));
     }
     for key in &dkim.keys {
         let mut line = format!("{}: {}", printable(&key.name), printable(&key.key_type));
@@ -249,7 +250,7 @@ fn dmarc_section(dmarc: &DmarcFacts) -> Section {
             printable(record)
         ))),
         (None, Some(record)) => items.push(Item::Line(format!("record: {}", printable(record)))),
-        (_, None) => items.push(Item::Line("no DMARC record in force".into())),
+        (_, None) => items.push(Item::Line("record: none identified (see findings)".into())),
     }
     let tags: Vec<String> = [
         ("p", &dmarc.policy),
