@@ -1,32 +1,148 @@
-//! Placeholder until the reporters land: JSON only. (Replaced by the reporters branch.)
+//! Reporters: pure functions from a [`Report`] to bytes, one file per format.
+//!
+//! No I/O and no DNS here (the runner writes the bytes); the output depends only on
+//! the report and the [`RenderOptions`], so every format can be snapshot-tested.
 
+mod facts;
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+mod table;
+mod text;
+
+use super::finding::Severity;
 use super::model::{DomainReport, Report};
 
+/// `--format`. (Plain comments on the variants: doc comments would change `--help`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    // Human-readable tables (the default).
     Table,
+    // The whole run as one JSON document (docs/json-schema.md).
     Json,
+    // One JSON object per domain and line, streamed as each domain finishes.
     Jsonl,
+    // GitHub-flavoured Markdown (a PR comment, a job summary).
     Markdown,
+    // SARIF 2.1.0 for code-scanning tools.
     Sarif,
+    // JUnit XML for CI test reports.
     Junit,
 }
 
+/// How to render, decided by the runner (terminal, `NO_COLOR`, `--color`, `-v`).
 #[derive(Clone, Debug, Default)]
 pub struct RenderOptions {
+    /// Emit ANSI colour codes (table only). When false the output has no escape codes at all.
     pub color: bool,
+    /// `-v`: add each domain's DNS query log, evidence, and the details of notes.
     pub verbose: bool,
+    /// Width to lay tables out for (table only); 100 columns when `None`.
     pub width: Option<u16>,
 }
 
-pub fn render(_format: Format, report: &Report, _opts: &RenderOptions) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
-    out.push(b'\n');
-    out
+/// Render a whole run. The output ends with a newline.
+pub fn render(format: Format, report: &Report, opts: &RenderOptions) -> Vec<u8> {
+    match format {
+        Format::Table => table::render(report, opts).into_bytes(),
+        Format::Json => json::render(report),
+        Format::Jsonl => report.targets.iter().flat_map(render_jsonl_line).collect(),
+        Format::Markdown => markdown::render(report, opts).into_bytes(),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report).into_bytes(),
+    }
 }
 
+/// One line of `--format jsonl`: the domain's report as one compact JSON object with
+/// `"schema_version"`, followed by `\n`.
 pub fn render_jsonl_line(domain: &DomainReport) -> Vec<u8> {
-    let mut out = serde_json::to_vec(domain).unwrap_or_default();
-    out.push(b'\n');
-    out
+    json::line(domain)
+}
+
+/// Whether a domain fails the run under the report's `--fail-on` value (the same rule
+/// as [`crate::report::sink::Policy::fails`], read back from the report).
+fn domain_fails(fail_on: &str, domain: &DomainReport) -> bool {
+    let threshold = match fail_on {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        _ => return false,
+    };
+    domain.worst.is_some_and(|worst| worst >= threshold)
+}
+
+/// `1 error`, `2 warnings`, `0 notes`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `2 errors, 1 warning, 0 notes`.
+fn counts(errors: usize, warnings: usize, notes: usize) -> String {
+    format!(
+        "{}, {}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(notes, "note")
+    )
+}
+
+fn domain_counts(domain: &DomainReport) -> String {
+    counts(
+        domain.count(Severity::Error),
+        domain.count(Severity::Warning),
+        domain.count(Severity::Note),
+    )
+}
+
+/// The final line of the human formats:
+/// `3 domains: 2 errors, 1 warning, 4 notes — FAIL (--fail-on error)`.
+fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    format!(
+        "{}: {} — {} (--fail-on {})",
+        plural(s.domains, "domain"),
+        counts(s.errors, s.warnings, s.notes),
+        if s.failed { "FAIL" } else { "ok" },
+        report.fail_on
+    )
+}
+
+/// Milliseconds rounded to one decimal, as the JSON's `elapsed_ms` (so formats agree).
+fn millis(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(worst: Option<Severity>) -> DomainReport {
+        DomainReport {
+            domain: "example.com".into(),
+            worst,
+            findings: Vec::new(),
+            facts: Default::default(),
+            queries: Vec::new(),
+            elapsed_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        assert!(domain_fails("error", &domain(Some(Severity::Error))));
+        assert!(!domain_fails("error", &domain(Some(Severity::Warning))));
+        assert!(domain_fails("warning", &domain(Some(Severity::Warning))));
+        assert!(!domain_fails("warning", &domain(Some(Severity::Note))));
+        assert!(!domain_fails("never", &domain(Some(Severity::Error))));
+        assert!(!domain_fails("error", &domain(None)));
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(counts(1, 0, 2), "1 error, 0 warnings, 2 notes");
+    }
 }
