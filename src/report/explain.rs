@@ -226,7 +226,11 @@ mod tests {
         for code in catalogue::all() {
             assert!(page.contains(&format!("<a id=\"{}\"></a>", code.id)));
             assert!(page.contains(&format!("### `{}`", code.id)));
-            assert!(page.contains(code.remediation));
+            assert!(
+                page.contains(&markdown_text(code.remediation)),
+                "{}",
+                code.id
+            );
         }
         assert!(page.contains("<a id=\"area-dns\"></a>"));
     }
