@@ -98,7 +98,10 @@ fn addresses(ctx: &mut Ctx<'_>, c: &ConnectorConfig) {
         let shown: String = from.chars().take(80).collect();
         let (code, consequence) = match &issue {
             AddressIssue::NoDomain => (&codes::FROM_NO_DOMAIN, "nodemailer sends it as `MAIL FROM:<>` (an empty envelope sender) and permissive servers accept it".to_string()),
-            AddressIssue::HasSpace { kept } => (&codes::FROM_HAS_SPACE, format!("nodemailer silently sends from \"{kept}\" instead")),
+            AddressIssue::HasSpace { .. } => (
+                &codes::FROM_HAS_SPACE,
+                "silently, so the mail goes out from that other address".to_string(),
+            ),
             AddressIssue::TwoAt => (&codes::FROM_TWO_AT, "the From and MAIL FROM nodemailer builds are not the address written".to_string()),
             AddressIssue::Invalid { .. } => (&codes::FROM_INVALID, "servers reject it, or DMARC cannot align it".to_string()),
         };

@@ -285,11 +285,7 @@ pub static PROVIDERS: &[Provider] = &[
 fn label_glob(pattern: &str, host: &str) -> bool {
     let pl: Vec<&str> = pattern.split('.').collect();
     let hl: Vec<&str> = host.split('.').collect();
-    pl.len() == hl.len()
-        && pl
-            .iter()
-            .zip(&hl)
-            .all(|(p, h)| label_matches(p, h))
+    pl.len() == hl.len() && pl.iter().zip(&hl).all(|(p, h)| label_matches(p, h))
 }
 
 /// One label: `*` alone matches any label; `pre*suf` matches labels with that prefix and suffix.
