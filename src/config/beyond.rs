@@ -156,7 +156,7 @@ fn transport(ctx: &mut Ctx<'_>, c: &ConnectorConfig) {
                 format!("{key} is 0, which nodemailer treats as unset: the default of {default} applies, not \"no timeout\""),
             );
         } else if let Some(v) = value
-            && (v < 0.0 || v > 2_147_483_647.0)
+            && !(0.0..=2_147_483_647.0).contains(&v)
         {
             ctx.push(
                 &codes::TIMEOUT_ZERO,
