@@ -570,3 +570,42 @@ fn loaded_finding_hook_attaches_the_location() {
     assert_eq!(location(&f), "valid.json:8:13");
     assert_eq!(f.severity, Severity::Warning);
 }
+
+#[test]
+fn password_unused_hook() {
+    let loaded = load("valid.json");
+    let f = loaded
+        .password_unused("the last EHLO from 127.0.0.1:2525 offers no AUTH")
+        .unwrap();
+    assert_eq!(f.code.id, "config-password-unused");
+    assert_eq!(
+        (f.subject.as_str(), location(&f)),
+        ("$.auth.pass", "valid.json:8:13")
+    );
+    assert!(!f.message.contains(SECRET));
+    assert!(load("auth-empty.json").password_unused("x").is_none());
+}
+
+/// Never panics: every prefix of a config, and byte mutations of it, give Ok or an input error.
+#[test]
+fn hostile_input_never_panics() {
+    let base = std::fs::read(format!("{DIR}dkim-option.json")).unwrap();
+    for end in 0..base.len() {
+        let _ = parse("p.json", &base[..end], &SecretOverrides::default());
+    }
+    let replacements = b"{}[]\",:0-e\\ \nu\xc3\xff";
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..3000 {
+        let mut bytes = base.clone();
+        for _ in 0..3 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed as usize) % bytes.len();
+            bytes[at] = replacements[(seed >> 32) as usize % replacements.len()];
+        }
+        if let Ok(loaded) = parse("m.json", &bytes, &SecretOverrides::default()) {
+            assert!(!format!("{loaded:?}").contains(SECRET));
+        }
+    }
+}

@@ -154,7 +154,12 @@ impl Validator<'_, '_> {
             return Some(v);
         }
         let path = member(&self.base, key);
-        let msg = format!("Expected {}, received {}", kind.name(), zod_type(v));
+        // `tls` is a zod union of two object schemas: a union failure reads "Invalid input".
+        let msg = if key == "tls" {
+            "Invalid input".to_string()
+        } else {
+            format!("Expected {}, received {}", kind.name(), zod_type(v))
+        };
         self.reject(
             &codes::WRONG_TYPE,
             &path,
@@ -403,7 +408,8 @@ fn read_custom_headers(
             None => {
                 let path = member(&base, name);
                 let zod = format!("customHeaders.{name}");
-                let msg = format!("Expected string or string[], received {}", zod_type(value));
+                // string | string[] is a zod union: its failure reads "Invalid input".
+                let msg = "Invalid input";
                 v.reject(
                     &codes::WRONG_TYPE,
                     &path,

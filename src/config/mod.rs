@@ -90,6 +90,35 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// The probe's hook for `config-password-unused`: a password (or OAuth2 secret) is set but
+    /// the server never asked for it (`AuthChoice::SkippedNotAdvertised`). `why` says what the
+    /// probe saw, e.g. "the EHLO after STARTTLS on smtp.example.com:587 offers no AUTH".
+    /// `None` when the config has no credentials (nothing unused).
+    pub fn password_unused(&self, why: &str) -> Option<Finding> {
+        if !self.config.auth.has_credentials() {
+            return None;
+        }
+        let auth = self.config.path_of("auth");
+        let key = if self.config.auth.is_oauth2() {
+            "user"
+        } else {
+            "pass"
+        };
+        let path = json_positions::member(&auth, key);
+        let path = if self.positions.get(&path).is_some() {
+            path
+        } else {
+            auth
+        };
+        Some(self.finding(
+            &codes::PASSWORD_UNUSED,
+            &path,
+            format!("{why}: nodemailer skips AUTH and sends without logging in, so a wrong password would go unnoticed"),
+        ))
+    }
+}
+
 /// Collects findings, each with its `location` evidence.
 pub(crate) struct Ctx<'a> {
     pub source: &'a str,
