@@ -415,7 +415,7 @@ fn read_custom_headers(
                     &path,
                     format!(
                         "a custom header must be a string or an array of strings: {}",
-                        logto_says(&zod, &msg)
+                        logto_says(&zod, msg)
                     ),
                 );
             }
