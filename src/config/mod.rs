@@ -10,6 +10,7 @@ pub mod beyond;
 pub mod codes;
 pub mod json_positions;
 pub mod logto;
+mod logto_auth;
 pub mod model;
 pub mod nodemailer;
 pub mod providers;
