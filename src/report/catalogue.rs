@@ -11,6 +11,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::dmarc::codes::ALL,
         crate::mx::codes::ALL,
         crate::policy_records::codes::ALL,
+        crate::config::codes::ALL,
     ]
     .into_iter()
     .flatten()

@@ -43,6 +43,7 @@ pub enum Area {
     MtaSts,
     TlsRpt,
     Bimi,
+    Config,
 }
 
 impl Area {
@@ -56,6 +57,7 @@ impl Area {
             Area::MtaSts => "MTA-STS (RFC 8461)",
             Area::TlsRpt => "TLS-RPT (RFC 8460)",
             Area::Bimi => "BIMI",
+            Area::Config => "Connector config (Logto SMTP, nodemailer)",
         }
     }
 }
