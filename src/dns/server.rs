@@ -134,6 +134,8 @@ impl Drop for LocalDnsServer {
 
 struct State {
     overlay: Overlay,
+    /// Every zone's apex.
+    origins: Vec<String>,
     /// (origin, SOA record) per zone, for the authority section of negative answers.
     soas: Vec<(String, Record)>,
     /// TTL per (owner, type) as written in the zone files.
@@ -149,6 +151,7 @@ impl State {
     fn new(config: ServerConfig) -> State {
         let mut soas = Vec::new();
         let mut ttls = HashMap::new();
+        let origins = config.zones.iter().map(|z| z.origin.clone()).collect();
         for zone in &config.zones {
             for record in &zone.records {
                 ttls.entry((record.name.clone(), record.data.rtype()))
@@ -162,6 +165,7 @@ impl State {
         }
         State {
             overlay: Overlay::new(config.zones),
+            origins,
             soas,
             ttls,
             authoritative_root: config.authoritative_root,
@@ -184,12 +188,21 @@ impl State {
             .unwrap_or(DEFAULT_TTL)
     }
 
+    /// The apex of the most specific zone holding `name`.
+    fn zone_of(&self, name: &str) -> Option<&str> {
+        self.origins
+            .iter()
+            .filter(|origin| is_subdomain_of(name, origin))
+            .max_by_key(|origin| origin.len())
+            .map(String::as_str)
+    }
+
     /// The SOA of the most specific zone holding `name`.
     fn soa_for(&self, name: &str) -> Option<&Record> {
+        let zone = self.zone_of(name)?;
         self.soas
             .iter()
-            .filter(|(origin, _)| is_subdomain_of(name, origin))
-            .max_by_key(|(origin, _)| origin.len())
+            .find(|(o, _)| o == zone)
             .map(|(_, soa)| soa)
     }
 
@@ -210,13 +223,11 @@ impl State {
             response.authoritative = self.authoritative_root;
             return response;
         };
-        if let Outcome::Error { .. } = answer.outcome {
-            // A CNAME loop or an over-long chain inside the zones.
-            response.rcode = ResponseCode::ServFail;
-            return response;
-        }
         response.authoritative = true;
-        // The CNAME chain first, then the records at its end (RFC 1034 4.3.2).
+        // The CNAME chain first, then the records at its end (RFC 1034 4.3.2). Like Knot
+        // and BIND, follow it only inside the zone of the question: a target in another
+        // zone is left to the resolver, which asks again.
+        let zone = self.zone_of(qname);
         let mut owner = qname;
         for target in &answer.cnames {
             let data = Rdata::Cname {
@@ -225,7 +236,17 @@ impl State {
             if let Some(record) = to_record(owner, self.ttl(owner, RType::CNAME), &data) {
                 response.answers.push(record);
             }
+            if self.zone_of(target) != zone {
+                return response;
+            }
             owner = target;
+        }
+        match answer.outcome {
+            // A loop (or an over-long chain) inside the zone: the chain as far as it goes,
+            // as Knot answers it; the resolver sees the loop.
+            Outcome::Error { .. } => return response,
+            Outcome::NxDomain => response.rcode = ResponseCode::NXDomain,
+            _ => {}
         }
         let ttl = self.ttl(owner, rtype);
         response.answers.extend(
@@ -234,20 +255,8 @@ impl State {
                 .iter()
                 .filter_map(|d| to_record(owner, ttl, d)),
         );
-        let in_zones = self.overlay.continuation(&answer).is_none();
-        match answer.outcome {
-            Outcome::NxDomain => response.rcode = ResponseCode::NXDomain,
-            // A chain that leaves our zones ends in the root when we play the root.
-            Outcome::NoData if !in_zones && self.authoritative_root => {
-                response.rcode = ResponseCode::NXDomain
-            }
-            _ => {}
-        }
-        if matches!(answer.outcome, Outcome::NxDomain | Outcome::NoData)
-            && in_zones
-            && let Some(soa) = self.soa_for(owner)
-        {
-            response.soa = Some(soa.clone());
+        if matches!(answer.outcome, Outcome::NxDomain | Outcome::NoData) {
+            response.soa = self.soa_for(owner).cloned();
         }
         response
     }
