@@ -356,3 +356,95 @@ async fn delay_does_not_serialise_queries() {
         started.elapsed()
     );
 }
+
+/// Raw UDP load: 16 clients, each keeping 32 questions in flight, for 2 seconds.
+/// `cargo test --release --test dns_server -- --ignored --nocapture throughput`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check"]
+async fn throughput() {
+    let server = start().await;
+    let addr = server.addr();
+    let duration = Duration::from_secs(2);
+    let clients = (0..16u16).map(|c| {
+        tokio::spawn(async move {
+            let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            socket.connect(addr).await.unwrap();
+            let mut query = raw_query("mx.example.test", 1);
+            let mut buf = vec![0; 1500];
+            let mut answered = 0u64;
+            let mut in_flight = 0;
+            let deadline = tokio::time::Instant::now() + duration;
+            let mut id = c.wrapping_mul(4096);
+            while tokio::time::Instant::now() < deadline {
+                while in_flight < 32 {
+                    id = id.wrapping_add(1);
+                    query[..2].copy_from_slice(&id.to_be_bytes());
+                    socket.send(&query).await.unwrap();
+                    in_flight += 1;
+                }
+                let reply =
+                    tokio::time::timeout(Duration::from_millis(200), socket.recv(&mut buf)).await;
+                if let Ok(Ok(_)) = reply {
+                    answered += 1;
+                }
+                in_flight -= 1;
+            }
+            answered
+        })
+    });
+    let answered: u64 = futures::future::join_all(clients)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .sum();
+    eprintln!(
+        "{answered} answers in {duration:?}: {:.0} qps (server saw {} queries)",
+        answered as f64 / duration.as_secs_f64(),
+        server.queries()
+    );
+    assert!(answered > 0);
+}
+
+#[tokio::test]
+async fn cname_into_another_zone_is_left_to_the_resolver() {
+    let mut other = soa_ns("other.test");
+    other.push(record(
+        "host.other.test",
+        Rdata::A {
+            address: Ipv4Addr::new(192, 0, 2, 99),
+        },
+    ));
+    let mut zone = example_zone();
+    zone.records.push(record(
+        "away.example.test",
+        Rdata::Cname {
+            target: "host.other.test".into(),
+        },
+    ));
+    let server = LocalDnsServer::start(ServerConfig {
+        zones: vec![
+            zone,
+            Zone {
+                origin: "other.test".into(),
+                file: "other.test.zone".into(),
+                records: other,
+            },
+        ],
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let dns = dns_for(server.addr());
+    let a = dns.query("away.example.test", RType::A).await;
+    assert_eq!(a.outcome, Outcome::Records);
+    assert_eq!(a.cnames, vec!["host.other.test"]);
+    assert_eq!(a.ips(), vec![Ipv4Addr::new(192, 0, 2, 99)]);
+    // As from Knot: the CNAME first, then the resolver asks for its target.
+    assert_eq!(
+        server.query_log(),
+        vec![
+            ("away.example.test".to_string(), RType::A),
+            ("host.other.test".to_string(), RType::A),
+        ]
+    );
+}
