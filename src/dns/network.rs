@@ -108,17 +108,26 @@ fn classify(error: &NetError) -> Outcome {
                 Outcome::NoData
             } else {
                 Outcome::ServerFailure {
-                    rcode: nr.response_code.to_string().to_uppercase(),
+                    rcode: rcode_name(nr.response_code),
                 }
             }
         }
         NetError::Dns(DnsError::ResponseCode(code)) => Outcome::ServerFailure {
-            rcode: code.to_string().to_uppercase(),
+            rcode: rcode_name(*code),
         },
         NetError::Timeout => Outcome::Timeout,
         other => Outcome::Error {
             message: other.to_string(),
         },
+    }
+}
+
+/// The rcode's mnemonic as in RFC 1035 / IANA (`SERVFAIL`, `REFUSED`), not hickory's prose.
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::Unknown(n) => format!("RCODE{n}"),
+        // The derived Debug is the mnemonic in camel case (ServFail, NXDomain, NotImp).
+        known => format!("{known:?}").to_uppercase(),
     }
 }
 
