@@ -1,1 +1,237 @@
-fn main() {}
+//! DNS audit throughput, latency and memory, against synthetic domains served on loopback.
+//!
+//!     cargo bench --bench dns_throughput            # everything (a few minutes)
+//!     cargo bench --bench dns_throughput -- single  # or: batch, memory
+//!
+//! The domains have realistic SPF include chains (a per-domain include and a shared
+//! ESP include that itself includes two netblock records), a 2048-bit DKIM key at `s1`,
+//! DMARC, MX with an address, MTA-STS and TLS-RPT. They are served by the project's
+//! in-process DNS server (hickory-server) with a per-answer delay standing in for the
+//! round-trip time; the audited binary is the release build, run as a child process.
+//! Results are printed as Markdown rows for BENCHMARKS.md.
+
+use mailpreflight::dns::server::{LocalDnsServer, ServerConfig};
+use mailpreflight::dns::{Rdata, Zone, ZoneRecord};
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Dependent lookup rounds of one synthetic domain: apex TXT → ESP include → netblock include.
+const ROUNDS: u32 = 3;
+const ESPS: usize = 5;
+
+fn txt(s: &str) -> Rdata {
+    Rdata::Txt {
+        strings: s.as_bytes().chunks(255).map(<[u8]>::to_vec).collect(),
+    }
+}
+
+fn record(name: String, data: Rdata) -> ZoneRecord {
+    ZoneRecord {
+        name,
+        ttl: 300,
+        data,
+        line: 0,
+    }
+}
+
+fn world(domains: usize) -> Zone {
+    let key = include_str!("../fixtures/bench/dkim-2048.pub.b64").trim();
+    let mut records = Vec::with_capacity(domains * 10 + ESPS * 3);
+    for j in 0..ESPS {
+        records.push(record(
+            format!("_spf.esp{j}.test"),
+            txt(&format!("v=spf1 include:_n1.esp{j}.test include:_n2.esp{j}.test ~all")),
+        ));
+        records.push(record(format!("_n1.esp{j}.test"), txt("v=spf1 ip4:203.0.113.0/24 ip6:2001:db8::/32 ~all")));
+        records.push(record(format!("_n2.esp{j}.test"), txt("v=spf1 ip4:198.51.100.0/24 ~all")));
+    }
+    for i in 0..domains {
+        let d = format!("d{i}.test");
+        records.push(record(
+            d.clone(),
+            txt(&format!(
+                "v=spf1 ip4:192.0.2.{}/32 include:_spf.{d} include:_spf.esp{}.test -all",
+                i % 250,
+                i % ESPS
+            )),
+        ));
+        records.push(record(d.clone(), Rdata::Mx { preference: 10, exchange: format!("mx.{d}") }));
+        records.push(record(format!("mx.{d}"), Rdata::A { address: [192, 0, 2, 25].into() }));
+        records.push(record(format!("_spf.{d}"), txt("v=spf1 ip4:198.51.100.7 -all")));
+        records.push(record(format!("s1._domainkey.{d}"), txt(&format!("v=DKIM1; k=rsa; p={key}"))));
+        records.push(record(format!("_dmarc.{d}"), txt(&format!("v=DMARC1; p=reject; rua=mailto:dmarc@{d}"))));
+        records.push(record(format!("_mta-sts.{d}"), txt("v=STSv1; id=20260101T000000")));
+        records.push(record(format!("_smtp._tls.{d}"), txt(&format!("v=TLSRPTv1; rua=mailto:tls@{d}"))));
+    }
+    records.push(record(
+        "test".into(),
+        Rdata::Soa { mname: "ns.test".into(), rname: "hostmaster.test".into(), serial: 1, minimum: 300 },
+    ));
+    Zone { origin: "test".into(), file: "bench".into(), records }
+}
+
+struct Run {
+    wall: Duration,
+    max_rss_kib: i64,
+    ok: bool,
+}
+
+/// Run the release binary and wait for it with wait4, to read its own peak RSS.
+fn run_binary(args: &[String]) -> Run {
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mailpreflight");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child, with valid pointers to locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    std::mem::forget(child); // already reaped by wait4
+    Run {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+        ok: waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn audit_args(ns: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["dns", "--nameserver", ns, "--timeout", "3s", "--retries", "0", "--selector", "s1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn domains_file(n: usize) -> tempfile_path::TempPath {
+    let text: String = (0..n).map(|i| format!("d{i}.test\n")).collect();
+    tempfile_path::TempPath::write(&text)
+}
+
+/// A tiny temp-file helper (no extra dependency).
+mod tempfile_path {
+    pub struct TempPath(pub std::path::PathBuf);
+    impl TempPath {
+        pub fn write(text: &str) -> TempPath {
+            let path = std::env::temp_dir().join(format!("mailpreflight-bench-{}.txt", std::process::id()));
+            std::fs::write(&path, text).expect("write domains file");
+            TempPath(path)
+        }
+        pub fn as_str(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+async fn serve(domains: usize, rtt: Duration) -> LocalDnsServer {
+    LocalDnsServer::start(ServerConfig {
+        zones: vec![world(domains)],
+        authoritative_root: true,
+        delay: rtt,
+        faults: HashMap::new(),
+    })
+    .await
+    .expect("start DNS server")
+}
+
+fn duplicates(server: &LocalDnsServer) -> (u64, usize) {
+    let log = server.query_log();
+    let mut seen = std::collections::HashSet::new();
+    let dupes = log.iter().filter(|q| !seen.insert((*q).clone())).count();
+    (server.queries(), dupes)
+}
+
+async fn single() {
+    let starts: Vec<Duration> = (0..15).map(|_| run_binary(&["--version".to_string()]).wall).collect();
+    let start = median(starts);
+    let rtt = Duration::from_millis(20);
+    let server = serve(10, rtt).await;
+    let ns = server.addr().to_string();
+    let runs: Vec<Duration> = (0..15)
+        .map(|_| {
+            let r = run_binary(&audit_args(&ns, &["d1.test", "--format", "json"]));
+            assert!(r.ok, "audit failed");
+            r.wall
+        })
+        .collect();
+    let wall = median(runs);
+    let floor = rtt * ROUNDS;
+    println!(
+        "| one domain, 20 ms RTT | median wall {:.1} ms; floor {} rounds × 20 ms = {} ms; process start {:.1} ms; ratio wall / (floor + start) = {:.2} |",
+        wall.as_secs_f64() * 1e3,
+        ROUNDS,
+        floor.as_millis(),
+        start.as_secs_f64() * 1e3,
+        wall.as_secs_f64() / (floor + start).as_secs_f64()
+    );
+}
+
+async fn batch(n: usize, rtt_ms: u64, concurrency: usize) {
+    let server = serve(n, Duration::from_millis(rtt_ms)).await;
+    let ns = server.addr().to_string();
+    let list = domains_file(n);
+    let conc = concurrency.to_string();
+    let r = run_binary(&audit_args(&ns, &["--domains-file", list.as_str(), "--concurrency", &conc, "--format", "jsonl"]));
+    assert!(r.ok, "batch audit failed");
+    let (queries, dupes) = duplicates(&server);
+    println!(
+        "| {n} domains, {rtt_ms} ms RTT, --concurrency {concurrency} | {:.2} s, {:.0} domains/s; {queries} queries at the server, {dupes} duplicate (name, type); peak RSS {:.1} MiB |",
+        r.wall.as_secs_f64(),
+        n as f64 / r.wall.as_secs_f64(),
+        r.max_rss_kib as f64 / 1024.0
+    );
+}
+
+async fn memory() {
+    let n = 10_000;
+    let server = serve(n, Duration::ZERO).await;
+    let ns = server.addr().to_string();
+    let list = domains_file(n);
+    let r = run_binary(&audit_args(&ns, &["--domains-file", list.as_str(), "--concurrency", "256", "--format", "jsonl"]));
+    assert!(r.ok, "memory audit failed");
+    println!(
+        "| {n} domains, jsonl, 0 ms RTT | peak RSS {:.1} MiB; {:.2} s ({:.0} domains/s) |",
+        r.max_rss_kib as f64 / 1024.0,
+        r.wall.as_secs_f64(),
+        n as f64 / r.wall.as_secs_f64()
+    );
+}
+
+fn main() {
+    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let want = |name: &str| which.is_empty() || which.iter().any(|w| w == name || w == "all");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("| scenario | result |\n|---|---|");
+    runtime.block_on(async {
+        if want("single") {
+            single().await;
+        }
+        if want("batch") {
+            batch(1000, 20, 256).await;
+            batch(1000, 0, 256).await;
+        }
+        if want("memory") {
+            memory().await;
+        }
+    });
+}
