@@ -1,6 +1,9 @@
 //! DKIM key records (RFC 6376, 8301, 8463).
 
 pub mod codes;
+pub mod taglist;
+#[cfg(test)]
+pub(crate) mod testdns;
 
 use crate::check::{CheckOptions, Checked};
 use crate::dns::DnsView;
