@@ -133,23 +133,27 @@ pub fn assess(rec: &InForce<'_>, parsed: &Parsed) -> Vec<Finding> {
         );
     }
     if r.t == Some(true) {
-        out.push(
-            Finding::new(
-                &DMARC_TESTING_MODE,
-                name.clone(),
+        let (message, severity) = match effective {
+            Policy::None => (
+                "t=y has no effect with a none policy (RFC 9989 testing lowers the policy one level)".to_string(),
+                Severity::Note,
+            ),
+            Policy::Quarantine | Policy::Reject => (
                 format!(
                     "t=y: RFC 9989 receivers apply {} as one level lower ({})",
                     effective.as_str(),
-                    match effective {
-                        Policy::Reject => "quarantine",
-                        _ => "none",
-                    }
+                    if effective == Policy::Reject { "quarantine" } else { "none" }
                 ),
-            )
-            .remediation(format!(
-                "Remove t=y from {name} when the reports show your mail passing."
-            ))
-            .evidence(rec.evidence(tag_span(parsed, "t"))),
+                Severity::Warning,
+            ),
+        };
+        out.push(
+            Finding::new(&DMARC_TESTING_MODE, name.clone(), message)
+                .severity(severity)
+                .remediation(format!(
+                    "Remove t=y from {name} when the reports show your mail passing."
+                ))
+                .evidence(rec.evidence(tag_span(parsed, "t"))),
         );
     }
     if let Some(sp) = r.sp.filter(|&sp| sp < p) {
