@@ -377,4 +377,41 @@ mod tests {
         assert!(!looks_like_key("v=spf1 -all"));
         assert!(!looks_like_key("google-site-verification=abc"));
     }
+
+    /// Every parser of this area on noise: no input may panic. A small xorshift keeps it
+    /// deterministic without a dependency.
+    #[test]
+    fn no_parser_panics_on_noise() {
+        let alphabet: Vec<char> =
+            "v=DKIM1DMARC1STSv1TLSRPTv1BIMI1;:,!@. \t\"=pkhtsnrua/+é€0123456789mailto:https://"
+                .chars()
+                .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let len = (next() % 120) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let _ = parse(&text);
+            let _ = crate::dmarc::parse::parse(&text);
+            for kind in [
+                crate::policy_records::parse::Kind::MtaSts,
+                crate::policy_records::parse::Kind::TlsRpt,
+                crate::policy_records::parse::Kind::Bimi,
+            ] {
+                let _ = kind.parse(&text);
+            }
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = der::rsa_key_info(&bytes);
+            let mut seq = vec![0x30, (len as u8) & 0x7f];
+            seq.extend(&bytes);
+            let _ = der::rsa_key_info(&seq);
+        }
+    }
 }
