@@ -41,10 +41,18 @@ fn world(domains: usize) -> Zone {
     for j in 0..ESPS {
         records.push(record(
             format!("_spf.esp{j}.test"),
-            txt(&format!("v=spf1 include:_n1.esp{j}.test include:_n2.esp{j}.test ~all")),
+            txt(&format!(
+                "v=spf1 include:_n1.esp{j}.test include:_n2.esp{j}.test ~all"
+            )),
         ));
-        records.push(record(format!("_n1.esp{j}.test"), txt("v=spf1 ip4:203.0.113.0/24 ip6:2001:db8::/32 ~all")));
-        records.push(record(format!("_n2.esp{j}.test"), txt("v=spf1 ip4:198.51.100.0/24 ~all")));
+        records.push(record(
+            format!("_n1.esp{j}.test"),
+            txt("v=spf1 ip4:203.0.113.0/24 ip6:2001:db8::/32 ~all"),
+        ));
+        records.push(record(
+            format!("_n2.esp{j}.test"),
+            txt("v=spf1 ip4:198.51.100.0/24 ~all"),
+        ));
     }
     for i in 0..domains {
         let d = format!("d{i}.test");
@@ -56,19 +64,54 @@ fn world(domains: usize) -> Zone {
                 i % ESPS
             )),
         ));
-        records.push(record(d.clone(), Rdata::Mx { preference: 10, exchange: format!("mx.{d}") }));
-        records.push(record(format!("mx.{d}"), Rdata::A { address: [192, 0, 2, 25].into() }));
-        records.push(record(format!("_spf.{d}"), txt("v=spf1 ip4:198.51.100.7 -all")));
-        records.push(record(format!("s1._domainkey.{d}"), txt(&format!("v=DKIM1; k=rsa; p={key}"))));
-        records.push(record(format!("_dmarc.{d}"), txt(&format!("v=DMARC1; p=reject; rua=mailto:dmarc@{d}"))));
-        records.push(record(format!("_mta-sts.{d}"), txt("v=STSv1; id=20260101T000000")));
-        records.push(record(format!("_smtp._tls.{d}"), txt(&format!("v=TLSRPTv1; rua=mailto:tls@{d}"))));
+        records.push(record(
+            d.clone(),
+            Rdata::Mx {
+                preference: 10,
+                exchange: format!("mx.{d}"),
+            },
+        ));
+        records.push(record(
+            format!("mx.{d}"),
+            Rdata::A {
+                address: [192, 0, 2, 25].into(),
+            },
+        ));
+        records.push(record(
+            format!("_spf.{d}"),
+            txt("v=spf1 ip4:198.51.100.7 -all"),
+        ));
+        records.push(record(
+            format!("s1._domainkey.{d}"),
+            txt(&format!("v=DKIM1; k=rsa; p={key}")),
+        ));
+        records.push(record(
+            format!("_dmarc.{d}"),
+            txt(&format!("v=DMARC1; p=reject; rua=mailto:dmarc@{d}")),
+        ));
+        records.push(record(
+            format!("_mta-sts.{d}"),
+            txt("v=STSv1; id=20260101T000000"),
+        ));
+        records.push(record(
+            format!("_smtp._tls.{d}"),
+            txt(&format!("v=TLSRPTv1; rua=mailto:tls@{d}")),
+        ));
     }
     records.push(record(
         "test".into(),
-        Rdata::Soa { mname: "ns.test".into(), rname: "hostmaster.test".into(), serial: 1, minimum: 300 },
+        Rdata::Soa {
+            mname: "ns.test".into(),
+            rname: "hostmaster.test".into(),
+            serial: 1,
+            minimum: 300,
+        },
     ));
-    Zone { origin: "test".into(), file: "bench".into(), records }
+    Zone {
+        origin: "test".into(),
+        file: "bench".into(),
+        records,
+    }
 }
 
 struct Run {
@@ -106,10 +149,20 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn audit_args(ns: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["dns", "--nameserver", ns, "--timeout", "3s", "--retries", "0", "--selector", "s1"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "dns",
+        "--nameserver",
+        ns,
+        "--timeout",
+        "3s",
+        "--retries",
+        "0",
+        "--selector",
+        "s1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
@@ -124,7 +177,8 @@ mod tempfile_path {
     pub struct TempPath(pub std::path::PathBuf);
     impl TempPath {
         pub fn write(text: &str) -> TempPath {
-            let path = std::env::temp_dir().join(format!("mailpreflight-bench-{}.txt", std::process::id()));
+            let path = std::env::temp_dir()
+                .join(format!("mailpreflight-bench-{}.txt", std::process::id()));
             std::fs::write(&path, text).expect("write domains file");
             TempPath(path)
         }
@@ -158,7 +212,9 @@ fn duplicates(server: &LocalDnsServer) -> (u64, usize) {
 }
 
 async fn single() {
-    let starts: Vec<Duration> = (0..15).map(|_| run_binary(&["--version".to_string()]).wall).collect();
+    let starts: Vec<Duration> = (0..15)
+        .map(|_| run_binary(&["--version".to_string()]).wall)
+        .collect();
     let start = median(starts);
     let rtt = Duration::from_millis(20);
     let server = serve(10, rtt).await;
@@ -187,7 +243,17 @@ async fn batch(n: usize, rtt_ms: u64, concurrency: usize) {
     let ns = server.addr().to_string();
     let list = domains_file(n);
     let conc = concurrency.to_string();
-    let r = run_binary(&audit_args(&ns, &["--domains-file", list.as_str(), "--concurrency", &conc, "--format", "jsonl"]));
+    let r = run_binary(&audit_args(
+        &ns,
+        &[
+            "--domains-file",
+            list.as_str(),
+            "--concurrency",
+            &conc,
+            "--format",
+            "jsonl",
+        ],
+    ));
     assert!(r.ok, "batch audit failed");
     let (queries, dupes) = duplicates(&server);
     println!(
@@ -203,7 +269,17 @@ async fn memory() {
     let server = serve(n, Duration::ZERO).await;
     let ns = server.addr().to_string();
     let list = domains_file(n);
-    let r = run_binary(&audit_args(&ns, &["--domains-file", list.as_str(), "--concurrency", "256", "--format", "jsonl"]));
+    let r = run_binary(&audit_args(
+        &ns,
+        &[
+            "--domains-file",
+            list.as_str(),
+            "--concurrency",
+            "256",
+            "--format",
+            "jsonl",
+        ],
+    ));
     assert!(r.ok, "memory audit failed");
     println!(
         "| {n} domains, jsonl, 0 ms RTT | peak RSS {:.1} MiB; {:.2} s ({:.0} domains/s) |",
@@ -214,7 +290,10 @@ async fn memory() {
 }
 
 fn main() {
-    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let which: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let want = |name: &str| which.is_empty() || which.iter().any(|w| w == name || w == "all");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

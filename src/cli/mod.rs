@@ -83,8 +83,9 @@ pub struct DnsOptions {
     pub nameserver: Vec<String>,
 
     /// Answer names inside this zone from an RFC 1035 zone file (repeatable). The origin comes
-    /// from the file's $ORIGIN or SOA, or is given as ORIGIN=FILE.
-    #[arg(long, value_name = "[ORIGIN=]FILE")]
+    /// from the file's $ORIGIN or SOA, or is given as ORIGIN=FILE. A directory loads every
+    /// *.zone file in it.
+    #[arg(long, value_name = "[ORIGIN=]FILE|DIR")]
     pub zone: Vec<String>,
 
     /// Answer from zone files only; nothing is asked on the network.

@@ -205,11 +205,10 @@ fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
         return Err(input_error("--retries must be at most 10"));
     }
     let timeout = parse_duration(&opts.timeout)?;
-    let zones = opts
-        .zone
-        .iter()
-        .map(|spec| load_zone(spec))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut zones = Vec::new();
+    for spec in &opts.zone {
+        zones.extend(load_zones(spec)?);
+    }
     Ok(DnsConfig {
         nameservers,
         timeout,
@@ -221,6 +220,37 @@ fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
 
 /// Zone files larger than this are refused: a bound on what is read into memory.
 const MAX_ZONE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// At most this many zone files from one directory.
+const MAX_ZONE_FILES: usize = 10_000;
+
+/// `FILE`, `ORIGIN=FILE`, or a directory: every `*.zone` file in it (not recursive), in name order.
+fn load_zones(spec: &str) -> Result<Vec<Zone>, InputError> {
+    let path = Path::new(spec);
+    if !path.is_dir() {
+        return Ok(vec![load_zone(spec)?]);
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| input_error(format!("cannot read zone directory {spec}: {e}")))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "zone"))
+        .take(MAX_ZONE_FILES + 1)
+        .collect();
+    if files.is_empty() {
+        return Err(input_error(format!("no *.zone file in directory {spec}")));
+    }
+    if files.len() > MAX_ZONE_FILES {
+        return Err(input_error(format!(
+            "more than {MAX_ZONE_FILES} zone files in {spec}"
+        )));
+    }
+    files.sort();
+    files
+        .iter()
+        .map(|f| load_zone(&f.display().to_string()))
+        .collect()
+}
 
 /// `FILE` or `ORIGIN=FILE`.
 fn load_zone(spec: &str) -> Result<Zone, InputError> {

@@ -2,8 +2,6 @@
 
 pub mod codes;
 pub mod eval;
-#[cfg(test)]
-mod fixture_tests;
 pub mod macros;
 pub mod parse;
 pub mod record;
