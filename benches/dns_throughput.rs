@@ -12,7 +12,6 @@
 
 use mailpreflight::dns::server::{LocalDnsServer, ServerConfig};
 use mailpreflight::dns::{Rdata, Zone, ZoneRecord};
-use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -198,7 +197,7 @@ async fn serve(domains: usize, rtt: Duration) -> LocalDnsServer {
         zones: vec![world(domains)],
         authoritative_root: true,
         delay: rtt,
-        faults: HashMap::new(),
+        ..ServerConfig::default()
     })
     .await
     .expect("start DNS server")

@@ -103,6 +103,7 @@ async fn start() -> LocalDnsServer {
         authoritative_root: false,
         delay: Duration::ZERO,
         faults,
+        ..ServerConfig::default()
     })
     .await
     .expect("server starts")

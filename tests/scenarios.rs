@@ -132,6 +132,7 @@ async fn every_scenario_raises_what_it_expects() {
         authoritative_root: true,
         delay: std::time::Duration::ZERO,
         faults,
+        ..ServerConfig::default()
     })
     .await
     .unwrap();

@@ -1,5 +1,6 @@
 //! The RFC 7208 test suite (openspf.org, release 2014.04, and mail-auth's variant of it)
-//! run against `mailpreflight::spf::eval::check_host`.
+//! run against `mailpreflight::spf::eval::check_host`, every scenario served by the
+//! in-process DNS server over UDP/TCP on 127.0.0.1 and resolved by the real resolver path.
 //!
 //! Each scenario's `zonedata` becomes one root zone (origin ""), served by [`serve`].
 //! Conventions of the suite's own drivers (pyspf's testspf.py), followed here:
@@ -11,12 +12,14 @@
 //! - An identity without MAIL FROM checks the HELO name as `postmaster@helo`.
 //! - `explanation: DEFAULT` means the receiver's own text: we must have produced none.
 
+use mailpreflight::dns::server::{Fault, LocalDnsServer, ServerConfig};
 use mailpreflight::dns::{Dns, DnsConfig, RType, Rdata, Zone, ZoneRecord};
 use mailpreflight::spf::eval::{HostResult, check_host};
 use serde_yaml::Value;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::Path;
+use std::time::Duration;
 
 struct Scenario {
     description: String,
@@ -36,17 +39,30 @@ const EXPLANATION_ANY_CASE: &[(&str, &str)] = &[(
      RFC 7208 7.4's own example expands %{ir} to lower-case nibbles, which we follow",
 )];
 
-/// Serve one scenario. Offline zones for now: TIMEOUT cannot be simulated, so tests that
-/// touch a timing-out name are counted as skipped (`timeouts_simulated == false`).
-/// The lead switches this to the in-process DNS server (Fault::Drop for `timeouts`).
-fn serve(scenario: &Scenario) -> (Dns, bool) {
-    let dns = Dns::new(DnsConfig {
-        offline: true,
+/// Serve one scenario from the in-process DNS server (hickory-server on 127.0.0.1, UDP
+/// and TCP): its zonedata as one root zone, its TIMEOUT entries as dropped (name, type)
+/// questions, so temperror cases are real timeouts seen by the real resolver path.
+async fn serve(scenario: &Scenario) -> (Dns, LocalDnsServer) {
+    let server = LocalDnsServer::start(ServerConfig {
         zones: vec![scenario.zone.clone()],
+        authoritative_root: true,
+        type_faults: scenario
+            .timeouts
+            .iter()
+            .map(|key| (key.clone(), Fault::Drop))
+            .collect(),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("start the DNS server");
+    let dns = Dns::new(DnsConfig {
+        nameservers: vec![server.addr()],
+        timeout: Duration::from_millis(300),
+        attempts: 1,
         ..DnsConfig::default()
     })
-    .expect("offline DNS");
-    (dns, false)
+    .expect("resolver on the test server");
+    (dns, server)
 }
 
 fn load(file: &str) -> Vec<Scenario> {
@@ -273,9 +289,9 @@ async fn run_file(file: &str) -> (usize, Vec<String>, Vec<String>) {
     let mut disagree = Vec::new();
     let mut skipped = Vec::new();
     for scenario in load(file) {
-        let (dns, simulated) = serve(&scenario);
+        let (dns, _server) = serve(&scenario).await;
         for (name, t) in &scenario.tests {
-            match run_test(&dns, simulated, &scenario, name, t).await {
+            match run_test(&dns, true, &scenario, name, t).await {
                 Verdict::Agree => agree += 1,
                 Verdict::Disagree(why) => {
                     disagree.push(format!("{} / {name}: {why}", scenario.description))

@@ -22,6 +22,31 @@ pub fn is_subdomain_of(name: &str, parent: &str) -> bool {
         && name.as_bytes()[name.len() - parent.len() - 1] == b'.'
 }
 
+/// Our name (raw labels joined by dots, no trailing dot) as a fully qualified hickory name.
+/// Labels are taken as raw bytes (RFC 2181 11): SPF macro expansions may hold `:`, `/`, `%`
+/// or spaces, which presentation-format parsing would refuse or re-interpret.
+pub fn wire_name(name: &str) -> Result<hickory_resolver::proto::rr::Name, String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let mut wire = if name.is_empty() {
+        hickory_resolver::proto::rr::Name::root()
+    } else {
+        hickory_resolver::proto::rr::Name::from_labels(name.split('.').map(str::as_bytes))
+            .map_err(|e| e.to_string())?
+    };
+    wire.set_fqdn(true);
+    Ok(wire)
+}
+
+/// A hickory name as ours: raw labels joined by dots, lower-cased, no trailing dot
+/// (presentation-format escaping would turn `a b` into `a\032b`). The inverse of [`wire_name`].
+pub fn from_wire(name: &hickory_resolver::proto::rr::Name) -> String {
+    let labels: Vec<String> = name
+        .iter()
+        .map(|label| String::from_utf8_lossy(label).to_ascii_lowercase())
+        .collect();
+    labels.join(".")
+}
+
 /// Why a name cannot be asked for in DNS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NameError {
@@ -136,6 +161,18 @@ mod tests {
         );
         assert!(validate_dns_name("a b.com").is_ok());
         assert!(validate_dns_name("_dmarc.example.com.").is_ok());
+    }
+
+    #[test]
+    fn wire_names_round_trip_raw_labels() {
+        for name in ["example.com", "foo:bar/baz.example.com", "a b.%x.test", ""] {
+            assert_eq!(from_wire(&wire_name(name).unwrap()), name);
+        }
+        assert_eq!(
+            from_wire(&wire_name("Example.COM.").unwrap()),
+            "example.com"
+        );
+        assert!(wire_name(&format!("{}.com", "a".repeat(64))).is_err());
     }
 
     #[test]

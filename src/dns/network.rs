@@ -69,7 +69,7 @@ impl Network {
             source: Source::Network,
             elapsed: Duration::ZERO,
         };
-        let fqdn = match Name::from_ascii(format!("{name}.")) {
+        let fqdn = match super::name::wire_name(name) {
             Ok(n) => n,
             Err(e) => {
                 answer.outcome = Outcome::Error {
@@ -145,7 +145,7 @@ fn record_type(rtype: RType) -> RecordType {
 }
 
 fn name_string(name: &Name) -> String {
-    super::name::normalize(&name.to_ascii())
+    super::name::from_wire(name)
 }
 
 /// hickory record data to ours; `None` for types the audit never asks about.

@@ -8,7 +8,7 @@
 //! and truncates UDP answers that do not fit the client's payload size (TC bit), so the
 //! client retries over TCP.
 
-use super::name::{is_subdomain_of, normalize};
+use super::name::is_subdomain_of;
 use super::overlay::Overlay;
 use super::types::{Outcome, RType, Rdata};
 use super::zone::Zone;
@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub delay: Duration,
     /// Per-name faults (name lower-case, no trailing dot; applies to all types).
     pub faults: HashMap<String, Fault>,
+    /// Faults for one (name, type) only, e.g. the RFC 7208 suite's TIMEOUT entries, which
+    /// may follow a record of another type at the same name. Checked before `faults`.
+    pub type_faults: HashMap<(String, RType), Fault>,
 }
 
 /// A failure injected for one name.
@@ -143,6 +146,7 @@ struct State {
     authoritative_root: bool,
     delay: Duration,
     faults: HashMap<String, Fault>,
+    type_faults: HashMap<(String, RType), Fault>,
     queries: AtomicU64,
     log: Mutex<VecDeque<(String, RType)>>,
 }
@@ -171,6 +175,7 @@ impl State {
             authoritative_root: config.authoritative_root,
             delay: config.delay,
             faults: config.faults,
+            type_faults: config.type_faults,
             queries: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
         }
@@ -322,7 +327,7 @@ impl RequestHandler for Handler {
                     .unwrap_or(no_answer);
             }
         };
-        let qname = normalize(&Name::from(query.name().clone()).to_ascii());
+        let qname = super::name::from_wire(&Name::from(query.name().clone()));
         let qtype = query.query_type();
         if let Some(rtype) = our_type(qtype) {
             let mut log = state.log();
@@ -331,7 +336,10 @@ impl RequestHandler for Handler {
             }
             log.push_back((qname.clone(), rtype));
         }
-        let fault = state.faults.get(&qname).copied();
+        let fault = our_type(qtype)
+            .and_then(|rtype| state.type_faults.get(&(qname.clone(), rtype)))
+            .or_else(|| state.faults.get(&qname))
+            .copied();
         if fault == Some(Fault::Drop) {
             return no_answer;
         }
@@ -386,7 +394,7 @@ fn our_type(qtype: RecordType) -> Option<RType> {
 }
 
 fn fqdn(name: &str) -> Option<Name> {
-    Name::from_ascii(format!("{name}.")).ok()
+    super::name::wire_name(name).ok()
 }
 
 /// Our record data as a hickory record; `None` for a name hickory cannot encode.
@@ -398,6 +406,9 @@ fn to_record(owner: &str, ttl: u32, data: &Rdata) -> Option<Record> {
             preference,
             exchange,
         } => RData::MX(MX::new(*preference, fqdn(exchange)?)),
+        // A TXT RR holds at least one character-string (RFC 1035 3.3.14): a record with
+        // none goes out as one empty string, as a zone file would have to write it.
+        Rdata::Txt { strings } if strings.is_empty() => RData::TXT(TXT::from_bytes(vec![&[][..]])),
         Rdata::Txt { strings } => {
             RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()))
         }
