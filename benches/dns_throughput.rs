@@ -34,7 +34,7 @@ fn record(name: String, data: Rdata) -> ZoneRecord {
     }
 }
 
-fn world(domains: usize) -> Zone {
+pub fn world(domains: usize) -> Zone {
     let key = include_str!("../fixtures/bench/dkim-2048.pub.b64").trim();
     let mut records = Vec::with_capacity(domains * 10 + ESPS * 3);
     for j in 0..ESPS {
