@@ -14,4 +14,5 @@ pub mod domain_audit;
 pub mod mx;
 pub mod policy_records;
 pub mod report;
+pub mod smtp;
 pub mod spf;

@@ -365,9 +365,20 @@ fn read_tls(tls: Option<&Value>) -> TlsOptions {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(count_pem).sum(),
         _ => 0,
     };
+    // Node accepts one PEM string (possibly several certificates) or an array of them.
+    let ca_pem = match obj.get("ca") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
     TlsOptions {
         reject_unauthorized: obj.get("rejectUnauthorized").and_then(Value::as_bool),
         ca_certificates,
+        ca_pem,
         min_version: string_of(obj.get("minVersion")),
         max_version: string_of(obj.get("maxVersion")),
         servername: string_of(obj.get("servername")),

@@ -83,6 +83,10 @@ pub struct TlsOptions {
     pub reject_unauthorized: Option<bool>,
     /// Number of PEM certificates found in `tls.ca` (0 when absent).
     pub ca_certificates: usize,
+    /// The `tls.ca` PEM texts as written (public certificates, not secrets), for the probe's
+    /// verifier; not serialised, the count above is enough for the report.
+    #[serde(skip)]
+    pub ca_pem: Vec<String>,
     pub min_version: Option<String>,
     pub max_version: Option<String>,
     pub servername: Option<String>,

@@ -12,6 +12,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::mx::codes::ALL,
         crate::policy_records::codes::ALL,
         crate::config::codes::ALL,
+        crate::smtp::codes::ALL,
     ]
     .into_iter()
     .flatten()

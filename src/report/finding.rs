@@ -44,6 +44,8 @@ pub enum Area {
     TlsRpt,
     Bimi,
     Config,
+    Smtp,
+    Tls,
 }
 
 impl Area {
@@ -58,6 +60,8 @@ impl Area {
             Area::TlsRpt => "TLS-RPT (RFC 8460)",
             Area::Bimi => "BIMI",
             Area::Config => "Connector config (Logto SMTP, nodemailer)",
+            Area::Smtp => "SMTP probe (what nodemailer will do)",
+            Area::Tls => "TLS and certificates",
         }
     }
 }
