@@ -14,8 +14,9 @@
 #   USER / password            USER exactly as given (e.g. user@example.test); the password is
 #                              read from the environment variable named PASSWORD_ENV_NAME and
 #                              only ever reaches saslpasswd2 on stdin
-#   MAIL FROM / RCPT TO        only after AUTH: anything else is rejected (554 5.7.1); every
-#                              recipient of every domain is accepted once authenticated
+#   MAIL FROM / RCPT TO        only after AUTH, rejected at MAIL FROM otherwise (530 5.7.0
+#                              before STARTTLS on submission, 554 5.7.1 after it / on smtps);
+#                              every recipient of every domain is accepted once authenticated
 #   stored mail                every recipient of every message lands in the one Maildir
 #                              DIR/mail: a file DIR/mail/new/<unique name> per message and
 #                              recipient, starting with "Return-Path: <sender>" and
@@ -96,8 +97,13 @@ start() {
 
     # smtpd (as postfix) reads DIR/conf/sasl; virtual (as nobody) writes DIR/mail.
     chmod 0755 "$dir"
-    runuser -u postfix -- test -x "$dir" \
-        || die "$dir is not reachable by the postfix user (check the permissions of its parents)"
+    if ! runuser -u postfix -- test -x "$dir"; then
+        local up="$dir"
+        while [ "$up" != / ] && ! runuser -u postfix -- test -x "$(dirname "$up")"; do
+            up="$(dirname "$up")"
+        done
+        die "$dir is not reachable by the postfix user: $up is not searchable by it (e.g. chmod 755 it; mktemp -d makes 0700 directories)"
+    fi
     mkdir -p "$conf/tls" "$sasl" "$queue" "$data" "$mail" "$log"
     chown root:root "$conf" "$queue"
     chmod 0755 "$conf" "$queue" "$log"

@@ -1,7 +1,8 @@
 //! Thin: parse the arguments, run the command, map the outcome to an exit code.
 
 use clap::Parser;
-use mailpreflight::cli::settings::DnsSettings;
+use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
+use mailpreflight::cli::smtp_settings::SmtpSettings;
 use mailpreflight::cli::{Cli, Command};
 use mailpreflight::commands::{self, Outcome};
 use std::fs::File;
@@ -44,22 +45,42 @@ fn run(cli: Cli) -> io::Result<Outcome> {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),
             };
-            let mut out: Box<dyn Write> = match &settings.output.path {
-                Some(path) => match File::create(path) {
-                    Ok(f) => Box::new(BufWriter::new(f)),
-                    Err(e) => {
-                        return Ok(Outcome::InputError(format!(
-                            "cannot write {}: {e}",
-                            path.display()
-                        )));
-                    }
-                },
-                None => Box::new(BufWriter::new(io::stdout().lock())),
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(commands::dns::run(settings, &mut out))
+            runtime()?.block_on(commands::dns::run(settings, &mut out))
         }
+        Command::Smtp(args) => {
+            let settings = match SmtpSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
+            };
+            runtime()?.block_on(commands::smtp::run(settings, &mut out))
+        }
+    }
+}
+
+fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
+/// The report's destination: `-o FILE` or standard output.
+fn open_output(output: &OutputSettings) -> Result<Box<dyn Write>, Outcome> {
+    match &output.path {
+        Some(path) => match File::create(path) {
+            Ok(f) => Ok(Box::new(BufWriter::new(f))),
+            Err(e) => Err(Outcome::InputError(format!(
+                "cannot write {}: {e}",
+                path.display()
+            ))),
+        },
+        None => Ok(Box::new(BufWriter::new(io::stdout().lock()))),
     }
 }

@@ -2,6 +2,7 @@
 //! settings types of [`settings`]; nothing else reads them.
 
 pub mod settings;
+pub mod smtp_settings;
 
 use crate::report::render::Format;
 use crate::report::sink::FailOn;
@@ -34,8 +35,89 @@ pub enum Command {
     /// DNS-only audit of one or many domains (SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, BIMI).
     #[command(after_help = EXIT_CODES)]
     Dns(Box<DnsArgs>),
+    /// The SMTP probe alone: what nodemailer will do with a connector config (or HOST[:PORT]),
+    /// and why it would fail.
+    #[command(after_help = EXIT_CODES)]
+    Smtp(Box<SmtpArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// Probe this server instead of a config: HOST, HOST:PORT or [IPv6]:PORT (port default:
+    /// 465 with --secure, else 587, as nodemailer).
+    #[arg(
+        value_name = "HOST[:PORT]",
+        conflicts_with = "config",
+        required_unless_present = "config"
+    )]
+    pub target: Option<String>,
+
+    /// The Logto SMTP connector config (JSON; `-` reads stdin). The Management API's
+    /// connector object is accepted too.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    /// Take the password (auth.pass) from this environment variable; it wins over the file.
+    #[arg(long, value_name = "NAME")]
+    pub pass_env: Option<String>,
+
+    /// Test the credentials even where they would cross the network unencrypted.
+    #[arg(long)]
+    pub allow_plaintext_auth: bool,
+
+    /// The longest the probe waits for one step (connect, a reply, a TLS handshake), e.g. 10s.
+    /// The connector's own timeouts still decide the prediction.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub smtp_timeout: String,
+
+    /// With HOST: implicit TLS from the first byte (nodemailer's `secure: true`).
+    #[arg(long, conflicts_with = "config")]
+    pub secure: bool,
+
+    /// With HOST: `requireTLS` (STARTTLS even when not advertised; fail without it).
+    #[arg(long, conflicts_with_all = ["config", "ignore_tls"])]
+    pub require_tls: bool,
+
+    /// With HOST: `ignoreTLS` (never STARTTLS).
+    #[arg(long, conflicts_with = "config")]
+    pub ignore_tls: bool,
+
+    /// With HOST: the login user (the password comes from --pass-env).
+    #[arg(
+        long,
+        value_name = "USER",
+        conflicts_with = "config",
+        requires = "pass_env"
+    )]
+    pub user: Option<String>,
+
+    /// With HOST: the envelope sender to try with MAIL FROM (then RSET; nothing is sent).
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "config")]
+    pub from: Option<String>,
+
+    /// With HOST: the name the certificate is checked against (nodemailer's `servername`).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub servername: Option<String>,
+
+    /// With HOST: trust only the CA certificates in this PEM file (`tls.ca`).
+    #[arg(long, value_name = "PEM", conflicts_with = "config")]
+    pub ca: Option<PathBuf>,
+
+    /// With HOST: do not verify the certificate (`tls.rejectUnauthorized: false`).
+    #[arg(long, conflicts_with = "config")]
+    pub insecure: bool,
+
+    /// With HOST: the EHLO name (nodemailer's `name`).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub ehlo: Option<String>,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
 }
 
 #[derive(Debug, Args)]

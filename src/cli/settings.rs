@@ -22,7 +22,7 @@ impl std::fmt::Display for InputError {
 }
 impl std::error::Error for InputError {}
 
-fn input_error(message: impl Into<String>) -> InputError {
+pub(crate) fn input_error(message: impl Into<String>) -> InputError {
     InputError(message.into())
 }
 
@@ -187,7 +187,7 @@ pub fn parse_duration(raw: &str) -> Result<Duration, InputError> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
+pub(crate) fn dns_config(opts: &DnsOptions) -> Result<DnsConfig, InputError> {
     let nameservers = opts
         .nameserver
         .iter()
@@ -288,7 +288,7 @@ fn load_zone(spec: &str) -> Result<Zone, InputError> {
     parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))
 }
 
-fn output_settings(opts: &OutputOptions) -> Result<OutputSettings, InputError> {
+pub(crate) fn output_settings(opts: &OutputOptions) -> Result<OutputSettings, InputError> {
     let policy = Policy::new(opts.fail_on, &opts.allow, &opts.deny).map_err(input_error)?;
     let to_terminal = opts.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -27,6 +27,9 @@ pub struct DomainFacts {
     pub tls_rpt: Option<crate::policy_records::PolicyRecordFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bimi: Option<crate::policy_records::PolicyRecordFacts>,
+    /// The SMTP probe of the connector's server (`smtp` and `audit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<crate::smtp::SmtpFacts>,
 }
 
 /// One audited domain.

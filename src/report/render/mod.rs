@@ -8,6 +8,7 @@ mod json;
 mod junit;
 mod markdown;
 mod sarif;
+mod smtp_facts;
 mod table;
 mod text;
 
