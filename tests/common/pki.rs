@@ -1,0 +1,93 @@
+//! A throwaway CA made at test time (rcgen), and server certificates from it: valid,
+//! expired, for the wrong name, self-signed. Written as PEM files into a temp directory.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType, date_time_ymd,
+};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+pub struct Ca {
+    pub pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+pub struct ServerCert {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub pem: String,
+}
+
+pub enum Kind {
+    /// localhost and 127.0.0.1, valid 2025–2035.
+    Valid,
+    Expired,
+    /// Valid, but for mail.other.test only.
+    WrongName,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Ca {
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.not_before = date_time_ymd(2024, 1, 1);
+        params.not_after = date_time_ymd(2040, 1, 1);
+        let cert = params.self_signed(&key).expect("CA cert");
+        Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    pub fn issue(&self, kind: Kind, dir: &Path, file_stem: &str) -> ServerCert {
+        let (names, ip, from, to) = match kind {
+            Kind::Valid => (vec!["localhost".to_string()], true, 2025, 2035),
+            Kind::Expired => (vec!["localhost".to_string()], true, 2020, 2021),
+            Kind::WrongName => (vec!["mail.other.test".to_string()], false, 2025, 2035),
+        };
+        let mut params = CertificateParams::new(names.clone()).expect("leaf params");
+        if ip {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        }
+        params
+            .distinguished_name
+            .push(DnType::CommonName, names[0].as_str());
+        params.not_before = date_time_ymd(from, 1, 1);
+        params.not_after = date_time_ymd(to, 1, 1);
+        let key = KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        write(dir, file_stem, &cert.pem(), &key.serialize_pem())
+    }
+}
+
+/// A self-signed server certificate for localhost and 127.0.0.1.
+pub fn self_signed(dir: &Path, file_stem: &str) -> ServerCert {
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.not_before = date_time_ymd(2025, 1, 1);
+    params.not_after = date_time_ymd(2035, 1, 1);
+    let cert = params.self_signed(&key).expect("cert");
+    write(dir, file_stem, &cert.pem(), &key.serialize_pem())
+}
+
+fn write(dir: &Path, stem: &str, cert: &str, key: &str) -> ServerCert {
+    let cert_path = dir.join(format!("{stem}.crt"));
+    let key_path = dir.join(format!("{stem}.key"));
+    std::fs::write(&cert_path, cert).expect("write cert");
+    std::fs::write(&key_path, key).expect("write key");
+    ServerCert {
+        cert: cert_path,
+        key: key_path,
+        pem: cert.to_string(),
+    }
+}

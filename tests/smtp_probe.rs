@@ -1,0 +1,490 @@
+//! The SMTP probe against real SMTP servers on loopback (aiosmtpd variants from
+//! tests/servers/smtp_server.py), with certificates from a throwaway CA made here. Each
+//! classic mistake: the verdict, the finding code, and the text the operator would see.
+//! Skipped with a notice when python3/aiosmtpd is absent, except under CI=true.
+
+mod common;
+use common::TempDir;
+use common::pki::{self, Ca, Kind};
+use common::smtp_server::{self, Options, SmtpServer};
+use serde_json::{Value, json};
+use std::process::Command;
+
+const USER: &str = "alice@example.test";
+const PASS: &str = "Corr3ct-H0rse-Battery";
+const PASS_VAR: &str = "MP_TEST_SMTP_PASS";
+
+fn templates() -> Value {
+    json!(["Register", "SignIn", "ForgotPassword", "Generic"]
+        .iter()
+        .map(|u| json!({"usageType": u, "contentType": "text/plain", "subject": "Code", "content": "Your code is {{code}}"}))
+        .collect::<Vec<_>>())
+}
+
+/// A config the real connector accepts, pointed at `port`, with `extra` merged over it.
+fn config(port: u16, extra: Value) -> Value {
+    let mut c = json!({
+        "host": "localhost",
+        "port": port,
+        "auth": {"type": "login", "user": USER},
+        "fromEmail": USER,
+        "templates": templates(),
+        "secure": false,
+    });
+    let obj = c.as_object_mut().unwrap();
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            obj.remove(k);
+        } else {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    c
+}
+
+struct World {
+    dir: TempDir,
+    ca: Ca,
+}
+
+impl World {
+    fn new() -> Option<World> {
+        if !smtp_server::available() {
+            return None;
+        }
+        Some(World {
+            dir: TempDir::new("smtp"),
+            ca: Ca::new("mailpreflight throwaway test CA"),
+        })
+    }
+
+    fn server(
+        &self,
+        variant: &str,
+        cert: Option<&pki::ServerCert>,
+        delay: Option<f64>,
+    ) -> SmtpServer {
+        let store = self
+            .dir
+            .path()
+            .join(format!("store-{variant}-{}", rand_tag()));
+        smtp_server::start(Options {
+            variant,
+            cert: cert.map(|c| (c.cert.as_path(), c.key.as_path())),
+            user: USER,
+            pass_env: (PASS_VAR, PASS),
+            delay_banner: delay,
+            store: &store,
+        })
+    }
+
+    fn valid_cert(&self) -> pki::ServerCert {
+        self.ca.issue(
+            Kind::Valid,
+            self.dir.path(),
+            &format!("valid-{}", rand_tag()),
+        )
+    }
+
+    /// Runs `smtp --config` with the password in the environment; returns (exit code, JSON).
+    fn probe(&self, cfg: &Value, extra_args: &[&str], password: &str) -> (i32, Value) {
+        let path = self.dir.path().join(format!("config-{}.json", rand_tag()));
+        std::fs::write(&path, serde_json::to_vec_pretty(cfg).unwrap()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+            .args(["smtp", "--config"])
+            .arg(&path)
+            .args([
+                "--pass-env",
+                PASS_VAR,
+                "--format",
+                "json",
+                "--offline",
+                "--zone",
+            ])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
+            .args(extra_args)
+            .env(PASS_VAR, password)
+            .output()
+            .expect("run mailpreflight");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {text}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), v)
+    }
+
+    fn with_ca(&self, port: u16, extra: Value) -> Value {
+        let mut c = config(port, extra);
+        c.as_object_mut()
+            .unwrap()
+            .insert("tls".into(), json!({"ca": self.ca.pem}));
+        c
+    }
+}
+
+fn rand_tag() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+fn smtp(v: &Value) -> &Value {
+    &v["targets"][0]["facts"]["smtp"]
+}
+
+fn verdict(v: &Value) -> &str {
+    smtp(v)["prediction"]["verdict"].as_str().unwrap_or("?")
+}
+
+fn operator_message(v: &Value) -> String {
+    smtp(v)["prediction"]["operator_message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_code(v: &Value, code: &str) {
+    assert!(
+        codes(v).iter().any(|c| c == code),
+        "expected {code} in {:?}\n{:#}",
+        codes(v),
+        smtp(v)["prediction"]
+    );
+}
+
+#[test]
+fn starttls_with_trusted_private_ca_will_send() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (code, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-send", "{:#}", smtp(&v));
+    assert_eq!(code, 0, "{:?}", codes(&v));
+    let f = smtp(&v);
+    assert_eq!(f["tls"]["mode"], "starttls");
+    assert!(f["tls"]["version"].as_str().unwrap().starts_with("TLS 1."));
+    assert_eq!(f["tls"]["certificate"]["kind"], "trusted");
+    assert_eq!(
+        f["auth"]["offered_before_tls"],
+        Value::Null,
+        "AUTH only after STARTTLS"
+    );
+    assert_eq!(f["auth"]["offered_after_tls"], json!(["LOGIN", "PLAIN"]));
+    // nodemailer prefers PLAIN whenever offered, whatever auth.type says.
+    assert_eq!(f["auth"]["result"], "accepted (PLAIN)");
+    assert!(f["mail_from_reply"].as_str().unwrap().starts_with("250"));
+    // Nothing was sent: MAIL FROM then RSET.
+    assert_eq!(
+        std::fs::read_dir(&s.store).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+}
+
+#[test]
+fn wrong_password_is_invalid_login() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (code, v) = w.probe(&w.with_ca(s.port, json!({})), &[], "wrong-password");
+    assert_eq!((verdict(&v), code), ("will-fail", 1));
+    assert_code(&v, "smtp-auth-failed");
+    assert_eq!(
+        operator_message(&v),
+        "Invalid login: 535 5.7.8 Authentication credentials invalid"
+    );
+}
+
+#[test]
+fn login_only_server_gets_auth_login() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("login-only", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-send");
+    assert_eq!(smtp(&v)["auth"]["result"], "accepted (LOGIN)");
+}
+
+#[test]
+fn secure_false_on_implicit_tls_port_is_named_at_once() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("implicit-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-plaintext-on-tls-port");
+    assert_eq!(operator_message(&v), "Greeting never received");
+    assert_eq!(
+        smtp(&v)["prediction"]["shown_after"],
+        "after greetingTimeout (30 s)"
+    );
+    // Named by the TLS race, not by waiting out the 30-second greetingTimeout.
+    assert!(smtp(&v)["elapsed_ms"].as_f64().unwrap() < 15_000.0);
+}
+
+#[test]
+fn implicit_tls_with_secure_true_will_send() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("implicit-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({"secure": true})), &[], PASS);
+    assert_eq!(verdict(&v), "will-send", "{:#}", smtp(&v));
+    assert_eq!(smtp(&v)["tls"]["mode"], "implicit");
+}
+
+#[test]
+fn secure_true_on_starttls_port_is_wrong_version_number() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({"secure": true})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-secure-on-starttls-port");
+    assert!(
+        operator_message(&v).contains("wrong version number"),
+        "{}",
+        operator_message(&v)
+    );
+}
+
+#[test]
+fn require_tls_without_starttls() {
+    let Some(w) = World::new() else { return };
+    let s = w.server("no-starttls", None, None);
+    let (_, v) = w.probe(&config(s.port, json!({"requireTLS": true})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-starttls-unavailable");
+    assert_eq!(
+        operator_message(&v),
+        "Error upgrading connection with STARTTLS: 454 4.7.0 TLS not available"
+    );
+}
+
+#[test]
+fn ignore_tls_where_auth_needs_starttls() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({"ignoreTLS": true})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-ignore-tls-blocks-auth");
+    assert_code(&v, "config-password-unused");
+    assert_code(&v, "smtp-no-tls");
+    assert_eq!(
+        operator_message(&v),
+        "Mail command failed: 530 5.7.0 Authentication required"
+    );
+}
+
+#[test]
+fn no_auth_advertised_sends_without_login() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("no-auth", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], "any-password-goes");
+    assert_eq!(verdict(&v), "will-send-wrongly", "{:#}", smtp(&v));
+    assert_code(&v, "config-password-unused");
+}
+
+#[test]
+fn ntlm_only_server_gets_plain_and_504() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("ntlm-only", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-auth-no-common-mechanism");
+    assert_eq!(
+        operator_message(&v),
+        "Invalid login: 504 5.5.4 Unrecognized authentication type"
+    );
+}
+
+#[test]
+fn tls_legacy_only_server() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("tls-legacy", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert_code(&v, "tls-legacy-only");
+    assert_eq!(
+        operator_message(&v),
+        "Client network socket disconnected before secure TLS connection was established"
+    );
+}
+
+#[test]
+fn certificate_faults_name_the_config_key_that_fixes_them() {
+    let Some(w) = World::new() else { return };
+    let dir = w.dir.path();
+    let cases: Vec<(pki::ServerCert, bool, &str, String)> = vec![
+        (pki::self_signed(dir, "self"), false, "tls-certificate-self-signed", "self-signed certificate".into()),
+        (w.ca.issue(Kind::Expired, dir, "expired"), true, "tls-certificate-expired", "certificate has expired".into()),
+        (w.ca.issue(Kind::WrongName, dir, "wrongname"), true, "tls-certificate-name-mismatch",
+            "Hostname/IP does not match certificate's altnames: Host: localhost. is not in the cert's altnames: DNS:mail.other.test".into()),
+        (w.valid_cert(), false, "tls-certificate-untrusted", "unable to verify the first certificate".into()),
+    ];
+    for (cert, trust_ca, code, message) in cases {
+        let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+        let cfg = if trust_ca {
+            w.with_ca(s.port, json!({}))
+        } else {
+            config(s.port, json!({}))
+        };
+        let (_, v) = w.probe(&cfg, &[], PASS);
+        assert_eq!(verdict(&v), "will-fail", "{code}");
+        assert_code(&v, code);
+        assert_eq!(operator_message(&v), message, "{code}");
+        // Credentials are withheld from a server whose certificate fails.
+        assert!(
+            smtp(&v)["auth"]["result"]
+                .as_str()
+                .unwrap()
+                .contains("credentials withheld"),
+            "{code}"
+        );
+        // rejectUnauthorized: false turns the same certificate into a warning-level risk.
+        let mut insecure = cfg.clone();
+        insecure["tls"]["rejectUnauthorized"] = json!(false);
+        let (_, v) = w.probe(&insecure, &[], PASS);
+        assert_eq!(verdict(&v), "will-send", "{code} with verification off");
+        assert_code(&v, "tls-not-verified");
+    }
+}
+
+#[test]
+fn credentials_never_cross_in_clear_unless_allowed() {
+    let Some(w) = World::new() else { return };
+    let s = w.server("plaintext-auth", None, None);
+    let cfg = config(s.port, json!({}));
+    let (_, v) = w.probe(&cfg, &[], PASS);
+    assert_eq!(verdict(&v), "cannot-tell");
+    assert_code(&v, "smtp-auth-in-clear");
+    let sent: Vec<&str> = smtp(&v)["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["dir"] == "client")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert!(!sent.iter().any(|l| l.starts_with("AUTH")), "{sent:?}");
+    let (_, v) = w.probe(&cfg, &["--allow-plaintext-auth"], PASS);
+    assert_eq!(smtp(&v)["auth"]["result"], "accepted (PLAIN)");
+    assert_eq!(verdict(&v), "will-send-wrongly");
+    assert_code(&v, "smtp-auth-in-clear");
+}
+
+#[test]
+fn refused_sender() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("refuse-sender", Some(&cert), None);
+    let (_, v) = w.probe(
+        &w.with_ca(s.port, json!({"fromEmail": "noreply@other.test"})),
+        &[],
+        PASS,
+    );
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-sender-rejected");
+    assert_eq!(
+        operator_message(&v),
+        "Mail command failed: 553 5.7.1 Sender address rejected: not owned by user alice@example.test"
+    );
+}
+
+#[test]
+fn slow_silent_and_dropping_servers() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("slow-banner", Some(&cert), Some(3.5));
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-send");
+    assert_code(&v, "smtp-slow-banner");
+
+    let s = w.server("silent", None, None);
+    let (_, v) = w.probe(&config(s.port, json!({"greetingTimeout": 2500})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-greeting-timeout");
+    assert_eq!(operator_message(&v), "Greeting never received");
+
+    let s = w.server("drop-after-connect", None, None);
+    let (_, v) = w.probe(&config(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-connection-dropped");
+}
+
+#[test]
+fn closed_port_and_missing_password() {
+    let Some(w) = World::new() else { return };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let (_, v) = w.probe(&config(port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "smtp-connection-refused");
+    assert_eq!(
+        operator_message(&v),
+        format!("connect ECONNREFUSED 127.0.0.1:{port}")
+    );
+
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], "");
+    assert_eq!(operator_message(&v), "Missing credentials for \"PLAIN\"");
+    assert_code(&v, "smtp-auth-missing-credentials");
+}
+
+#[test]
+fn the_password_never_appears_in_any_output_format() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let cfg_path = w.dir.path().join("secret-config.json");
+    let mut cfg = w.with_ca(s.port, json!({}));
+    cfg["auth"]["pass"] = json!("F1le-Secret-Value"); // in the file too: both must stay hidden
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let forbidden = [
+        PASS.to_string(),
+        "F1le-Secret-Value".to_string(),
+        b64(PASS),
+        b64(&format!("\0{USER}\0{PASS}")),
+    ];
+    for format in ["table", "json", "jsonl", "markdown", "sarif", "junit"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+            .args(["smtp", "--config"])
+            .arg(&cfg_path)
+            .args(["--pass-env", PASS_VAR, "--format", format, "-v"])
+            .env(PASS_VAR, PASS)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains("AUTH PLAIN ***") || format != "table",
+            "{format}: masked AUTH line expected"
+        );
+        for secret in &forbidden {
+            assert!(
+                !all.contains(secret.as_str()),
+                "{format} output contains a secret"
+            );
+        }
+    }
+}
