@@ -9,6 +9,7 @@ fn help_texts_are_stable() {
     for (args, name) in [
         (vec!["--help"], "help.txt"),
         (vec!["dns", "--help"], "help_dns.txt"),
+        (vec!["smtp", "--help"], "help_smtp.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

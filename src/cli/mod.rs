@@ -20,7 +20,7 @@ Exit codes:
 #[command(
     name = "mailpreflight",
     version,
-    about = "Pre-flight an email sender: SPF, DKIM, DMARC, MX and related DNS records, judged by the RFCs",
+    about = "Pre-flight an email connector: SPF, DKIM, DMARC and related DNS records judged by the RFCs, and the SMTP server probed as nodemailer will use it",
     after_help = EXIT_CODES,
     propagate_version = true,
     term_width = 100

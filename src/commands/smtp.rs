@@ -28,11 +28,12 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
     for f in result.findings {
         // With a config, "password given but never asked for" is the config's own finding,
         // located at auth.pass; the probe's wording says why.
-        if settings.from_config && std::ptr::eq(f.code, &codes::AUTH_NOT_ADVERTISED) {
-            if let Some(located) = settings.loaded.password_unused(&result.facts.auth.result) {
-                findings.push(located);
-                continue;
-            }
+        if settings.from_config
+            && std::ptr::eq(f.code, &codes::AUTH_NOT_ADVERTISED)
+            && let Some(located) = settings.loaded.password_unused(&result.facts.auth.result)
+        {
+            findings.push(located);
+            continue;
         }
         findings.push(f);
     }

@@ -24,6 +24,8 @@ pub enum Kind {
     Expired,
     /// Valid, but for mail.other.test only.
     WrongName,
+    /// Valid from 2099 on.
+    Future,
 }
 
 impl Ca {
@@ -46,6 +48,7 @@ impl Ca {
             Kind::Valid => (vec!["localhost".to_string()], true, 2025, 2035),
             Kind::Expired => (vec!["localhost".to_string()], true, 2020, 2021),
             Kind::WrongName => (vec!["mail.other.test".to_string()], false, 2025, 2035),
+            Kind::Future => (vec!["localhost".to_string()], true, 2099, 2100),
         };
         let mut params = CertificateParams::new(names.clone()).expect("leaf params");
         if ip {
