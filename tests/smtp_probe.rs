@@ -622,3 +622,31 @@ fn certificate_not_yet_valid() {
     assert_eq!(verdict(&v), "will-fail");
     assert_code(&v, "tls-certificate-not-yet-valid");
 }
+
+/// Every key of a real `smtp` JSON report is documented in docs/json-schema.md.
+#[test]
+fn smtp_json_fields_are_documented() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
+        .unwrap();
+    fn keys(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.insert(k.clone());
+                keys(v, out);
+            }),
+            Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = std::collections::BTreeSet::new();
+    keys(smtp(&v), &mut all);
+    let missing: Vec<_> = all
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(missing.is_empty(), "undocumented smtp fields: {missing:?}");
+}

@@ -92,12 +92,21 @@ pub enum PlannedAuth {
     },
 }
 
+/// Serialised in milliseconds, as the config writes them.
 #[derive(Clone, Debug, Serialize)]
 pub struct EffectiveTimeouts {
+    #[serde(rename = "connection_ms", serialize_with = "as_millis")]
     pub connection: Duration,
+    #[serde(rename = "greeting_ms", serialize_with = "as_millis")]
     pub greeting: Duration,
+    #[serde(rename = "socket_ms", serialize_with = "as_millis")]
     pub socket: Duration,
+    #[serde(rename = "dns_ms", serialize_with = "as_millis")]
     pub dns: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
 }
 
 /// Everything nodemailer decides before the first byte, from the config alone.
