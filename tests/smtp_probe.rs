@@ -650,3 +650,27 @@ fn smtp_json_fields_are_documented() {
         .collect();
     assert!(missing.is_empty(), "undocumented smtp fields: {missing:?}");
 }
+
+/// Node trusts a self-signed certificate pinned in tls.ca, even one marked CA:TRUE (as
+/// `openssl req -x509` makes them), which WebPKI alone would refuse as an end entity.
+#[test]
+fn self_signed_certificate_pinned_in_tls_ca_is_trusted() {
+    let Some(w) = World::new() else { return };
+    for (i, cert) in [
+        pki::self_signed(w.dir.path(), "pin-plain"),
+        pki::self_signed_ca_flag(w.dir.path(), "pin-ca"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+        let mut cfg = config(s.port, json!({}));
+        cfg["tls"] = json!({"ca": cert.pem});
+        let (_, v) = w.probe(&cfg, &[], PASS);
+        assert_eq!(verdict(&v), "will-send", "case {i}: {:#}", smtp(&v)["tls"]);
+        // The pinned certificate's name is still checked.
+        cfg["servername"] = json!("other.test");
+        let (_, v) = w.probe(&cfg, &[], PASS);
+        assert_code(&v, "tls-certificate-name-mismatch");
+    }
+}

@@ -73,6 +73,9 @@ impl CertVerdict {
 #[derive(Debug)]
 pub struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
+    /// The `tls.ca` certificates: OpenSSL (Node) trusts a leaf that is itself one of them,
+    /// e.g. a self-signed certificate pinned this way; WebPKI refuses a CA as end entity.
+    pinned: Vec<CertificateDer<'static>>,
     seen: Mutex<Option<(CertVerdict, Vec<CertificateDer<'static>>)>>,
 }
 
@@ -126,6 +129,56 @@ fn classify(
     }
 }
 
+/// A leaf trusted because it is in `tls.ca`: Node still checks its dates and its name.
+fn pinned_verdict(der: &[u8], name: &ServerName<'_>, now: UnixTime) -> CertVerdict {
+    use x509_parser::extensions::GeneralName;
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return CertVerdict::Other {
+            reason: "the certificate does not parse".into(),
+        };
+    };
+    let now = now.as_secs() as i64;
+    if cert.validity().not_after.timestamp() < now {
+        return CertVerdict::Expired;
+    }
+    if cert.validity().not_before.timestamp() > now {
+        return CertVerdict::NotYetValid;
+    }
+    let wanted = name.to_str().to_ascii_lowercase();
+    let wanted_ip = wanted.parse::<std::net::IpAddr>().ok();
+    let matches = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .is_some_and(|san| {
+            san.value
+                .general_names
+                .iter()
+                .take(500)
+                .any(|g| match (g, wanted_ip) {
+                    (GeneralName::DNSName(d), None) => {
+                        let d = d.to_ascii_lowercase();
+                        match d.strip_prefix("*.") {
+                            Some(parent) => wanted
+                                .split_once('.')
+                                .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+                            None => d == wanted,
+                        }
+                    }
+                    (GeneralName::IPAddress(b), Some(ip)) => match ip {
+                        std::net::IpAddr::V4(v4) => *b == v4.octets().as_slice(),
+                        std::net::IpAddr::V6(v6) => *b == v6.octets().as_slice(),
+                    },
+                    _ => false,
+                })
+        });
+    if matches {
+        CertVerdict::Trusted
+    } else {
+        CertVerdict::NameMismatch { expected: wanted }
+    }
+}
+
 impl ServerCertVerifier for RecordingVerifier {
     fn verify_server_cert(
         &self,
@@ -148,6 +201,14 @@ impl ServerCertVerifier for RecordingVerifier {
             now,
         ) {
             Ok(_) => CertVerdict::Trusted,
+            Err(_)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|p| p.as_ref() == end_entity.as_ref()) =>
+            {
+                pinned_verdict(end_entity, server_name, now)
+            }
             Err(e) => classify(&e, &chain, server_name),
         };
         if let Ok(mut g) = self.seen.lock() {
@@ -188,18 +249,25 @@ pub fn root_store(ca_pem: &[String]) -> Result<RootCertStore, String> {
         });
     }
     let mut store = RootCertStore::empty();
-    for pem in ca_pem {
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()).take(256) {
-            let cert = cert.map_err(|e| format!("tls.ca: not a PEM certificate ({e})"))?;
-            store
-                .add(cert)
-                .map_err(|e| format!("tls.ca: certificate not usable as a trust anchor ({e})"))?;
-        }
+    for cert in ca_certificates(ca_pem)? {
+        store
+            .add(cert)
+            .map_err(|e| format!("tls.ca: certificate not usable as a trust anchor ({e})"))?;
     }
     if store.is_empty() {
         return Err("tls.ca holds no PEM certificate".into());
     }
     Ok(store)
+}
+
+fn ca_certificates(ca_pem: &[String]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut out = Vec::new();
+    for pem in ca_pem {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()).take(256) {
+            out.push(cert.map_err(|e| format!("tls.ca: not a PEM certificate ({e})"))?);
+        }
+    }
+    Ok(out)
 }
 
 /// A client config for one probe connection, with its recording verifier.
@@ -217,6 +285,7 @@ pub fn client_config(
     .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
     let verifier = Arc::new(RecordingVerifier {
         inner,
+        pinned: ca_certificates(ca_pem)?,
         seen: Mutex::new(None),
     });
     let versions: &[&rustls::SupportedProtocolVersion] = if min_tls13 {

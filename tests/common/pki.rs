@@ -69,8 +69,20 @@ impl Ca {
 
 /// A self-signed server certificate for localhost and 127.0.0.1.
 pub fn self_signed(dir: &Path, file_stem: &str) -> ServerCert {
+    self_signed_with(dir, file_stem, false)
+}
+
+/// Self-signed with `basicConstraints CA:TRUE`, as `openssl req -x509` makes them.
+pub fn self_signed_ca_flag(dir: &Path, file_stem: &str) -> ServerCert {
+    self_signed_with(dir, file_stem, true)
+}
+
+fn self_signed_with(dir: &Path, file_stem: &str, ca_flag: bool) -> ServerCert {
     let key = KeyPair::generate().expect("key");
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    if ca_flag {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    }
     params
         .subject_alt_names
         .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
