@@ -5,6 +5,8 @@
 //! the checks may add fields, and these tests must keep compiling when they do.
 #![allow(clippy::needless_update)]
 
+mod common;
+
 use mailpreflight::dkim::{DkimFacts, DkimKeyFact};
 use mailpreflight::dmarc::DmarcFacts;
 use mailpreflight::dns::{Answer, DnsStats, LoggedQuery, Outcome, RType, Rdata, Source};
@@ -856,20 +858,8 @@ fn json_schema_doc_covers_every_field() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/json-schema.md"),
     )
     .unwrap();
-    fn keys(value: &Value, out: &mut std::collections::BTreeSet<String>) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    out.insert(k.clone());
-                    keys(v, out);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-            _ => {}
-        }
-    }
     let mut all = std::collections::BTreeSet::new();
-    keys(
+    common::json_keys(
         &serde_json::from_str(&text(Format::Json, &plain())).unwrap(),
         &mut all,
     );

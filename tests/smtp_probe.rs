@@ -632,18 +632,8 @@ fn smtp_json_fields_are_documented() {
     let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
         .unwrap();
-    fn keys(value: &Value, out: &mut std::collections::BTreeSet<String>) {
-        match value {
-            Value::Object(map) => map.iter().for_each(|(k, v)| {
-                out.insert(k.clone());
-                keys(v, out);
-            }),
-            Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-            _ => {}
-        }
-    }
     let mut all = std::collections::BTreeSet::new();
-    keys(smtp(&v), &mut all);
+    common::json_keys(smtp(&v), &mut all);
     let missing: Vec<_> = all
         .iter()
         .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))

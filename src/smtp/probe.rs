@@ -699,13 +699,7 @@ async fn session_phases(
             p.phase("banner", since, "none: the port speaks TLS first");
             s.transcript.event(format!("no banner after {}; a second connection completes a TLS handshake ({version}) at once", secs(p.input.banner_patience)));
             p.finding(&codes::PLAINTEXT_ON_TLS_PORT, format!("secure: false, but {} speaks TLS from the first byte ({version}): it is an implicit-TLS port", p.subject));
-            p.fail(
-                messages::GREETING_NEVER_RECEIVED,
-                Some(format!(
-                    "after greetingTimeout ({})",
-                    secs(plan.timeouts.greeting)
-                )),
-            );
+            greeting_never_received(p);
             return Some(s);
         }
         BannerOutcome::Failed(StepError::Timeout(d)) => {
@@ -718,13 +712,7 @@ async fn session_phases(
                     secs(d)
                 ),
             );
-            p.fail(
-                messages::GREETING_NEVER_RECEIVED,
-                Some(format!(
-                    "after greetingTimeout ({})",
-                    secs(plan.timeouts.greeting)
-                )),
-            );
+            greeting_never_received(p);
             return Some(s);
         }
         BannerOutcome::Failed(e) => {
@@ -875,6 +863,15 @@ async fn session_phases(
         mail_from(p, &mut s, &from, facts, advertised).await;
     }
     Some(s)
+}
+
+/// nodemailer's verdict when no greeting arrives: shown only once greetingTimeout has passed.
+fn greeting_never_received(p: &mut Probe<'_>) {
+    let after = format!(
+        "after greetingTimeout ({})",
+        secs(p.input.plan.timeouts.greeting)
+    );
+    p.fail(messages::GREETING_NEVER_RECEIVED, Some(after));
 }
 
 enum BannerOutcome {
