@@ -664,3 +664,64 @@ fn self_signed_certificate_pinned_in_tls_ca_is_trusted() {
         assert_code(&v, "tls-certificate-name-mismatch");
     }
 }
+
+/// A zone file points smtp.gmail.com at the loopback test server (nothing leaves the
+/// machine): the provider is recognised from the host and its 535 5.7.8 rule is applied.
+/// The OAuth2 access token comes from the environment and never shows.
+#[test]
+fn provider_rules_apply_to_the_servers_reply() {
+    let Some(w) = World::new() else { return };
+    let zone = w.dir.path().join("gmail.com.zone");
+    std::fs::write(
+        &zone,
+        "$ORIGIN gmail.com.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\nsmtp A 127.0.0.1\n",
+    )
+    .unwrap();
+    let cert =
+        w.ca.issue(Kind::Named("smtp.gmail.com"), w.dir.path(), "gmail");
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let cfg = w.with_ca(s.port, json!({"host": "smtp.gmail.com"}));
+    let zone_arg = zone.display().to_string();
+    let (_, v) = w.probe(&cfg, &["--zone", &zone_arg], "account-password");
+    assert_eq!(
+        smtp(&v)["provider"],
+        "Gmail / Google Workspace",
+        "{:#}",
+        smtp(&v)
+    );
+    let failed = v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "smtp-auth-failed")
+        .expect("smtp-auth-failed");
+    assert!(
+        failed["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("App Password"),
+        "{failed:#}"
+    );
+
+    // XOAUTH2 with the access token from --access-token-env: sent, masked, refused here.
+    let oauth = w.with_ca(s.port, json!({"auth": {"type": "OAuth2", "user": USER, "clientId": "id", "clientSecret": "cs", "refreshToken": "rt"}, "authMethod": "XOAUTH2", "host": "smtp.gmail.com"}));
+    let path = w.dir.path().join("oauth.json");
+    std::fs::write(&path, oauth.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+        .args(["smtp", "--config"])
+        .arg(&path)
+        .args([
+            "--access-token-env",
+            "MP_TEST_TOKEN",
+            "--format",
+            "json",
+            "--zone",
+            &zone_arg,
+        ])
+        .env("MP_TEST_TOKEN", "ya29.Secret-Token")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("ya29.Secret-Token"));
+    assert!(text.contains("AUTH XOAUTH2 ***"), "{text}");
+}

@@ -63,6 +63,22 @@ pub struct SmtpArgs {
     #[arg(long, value_name = "NAME")]
     pub pass_env: Option<String>,
 
+    /// Take the OAuth2 access token (auth.accessToken) from this environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub access_token_env: Option<String>,
+
+    /// Take the OAuth2 refresh token (auth.refreshToken) from this environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub refresh_token_env: Option<String>,
+
+    /// Take the OAuth2 client secret (auth.clientSecret) from this environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub client_secret_env: Option<String>,
+
+    /// Take the OAuth2 service key (auth.privateKey) from this environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub private_key_env: Option<String>,
+
     /// Test the credentials even where they would cross the network unencrypted.
     #[arg(long)]
     pub allow_plaintext_auth: bool,

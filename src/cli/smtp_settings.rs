@@ -148,13 +148,22 @@ impl SmtpSettings {
         if step_cap.is_zero() || step_cap > Duration::from_secs(600) {
             return Err(input_error("--smtp-timeout must be between 1ms and 600s"));
         }
-        let mut overrides = SecretOverrides::default();
-        if let Some(name) = &args.pass_env {
-            overrides.pass = Some(
-                config::pass_from_env(name, |n| std::env::var(n).ok())
-                    .map_err(|e| input_error(e.to_string()))?,
-            );
-        }
+        // Secrets given by environment variable win over the file's values.
+        let from_env = |name: &Option<String>| {
+            name.as_deref()
+                .map(|n| {
+                    config::pass_from_env(n, |v| std::env::var(v).ok())
+                        .map_err(|e| input_error(e.to_string()))
+                })
+                .transpose()
+        };
+        let overrides = SecretOverrides {
+            pass: from_env(&args.pass_env)?,
+            oauth2_client_secret: from_env(&args.client_secret_env)?,
+            oauth2_refresh_token: from_env(&args.refresh_token_env)?,
+            oauth2_access_token: from_env(&args.access_token_env)?,
+            oauth2_private_key: from_env(&args.private_key_env)?,
+        };
         let (source, bytes) = match (&args.config, &args.target) {
             (Some(path), _) => config::read_input(path).map_err(|e| input_error(e.to_string()))?,
             (None, Some(target)) => (

@@ -26,6 +26,8 @@ pub enum Kind {
     WrongName,
     /// Valid from 2099 on.
     Future,
+    /// Valid, for this one DNS name.
+    Named(&'static str),
 }
 
 impl Ca {
@@ -49,6 +51,7 @@ impl Ca {
             Kind::Expired => (vec!["localhost".to_string()], true, 2020, 2021),
             Kind::WrongName => (vec!["mail.other.test".to_string()], false, 2025, 2035),
             Kind::Future => (vec!["localhost".to_string()], true, 2099, 2100),
+            Kind::Named(name) => (vec![name.to_string()], false, 2025, 2035),
         };
         let mut params = CertificateParams::new(names.clone()).expect("leaf params");
         if ip {
