@@ -12,6 +12,7 @@ pub mod dmarc;
 pub mod dns;
 pub mod domain_audit;
 pub mod mx;
+pub mod passcode;
 pub mod policy_records;
 pub mod report;
 pub mod smtp;

@@ -13,6 +13,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::policy_records::codes::ALL,
         crate::config::codes::ALL,
         crate::smtp::codes::ALL,
+        crate::passcode::codes::ALL,
     ]
     .into_iter()
     .flatten()

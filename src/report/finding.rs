@@ -46,6 +46,8 @@ pub enum Area {
     Config,
     Smtp,
     Tls,
+    Template,
+    Send,
 }
 
 impl Area {
@@ -62,6 +64,8 @@ impl Area {
             Area::Config => "Connector config (Logto SMTP, nodemailer)",
             Area::Smtp => "SMTP probe (what nodemailer will do)",
             Area::Tls => "TLS and certificates",
+            Area::Template => "Templates (Logto's passcode mail)",
+            Area::Send => "The test passcode mail: DKIM signing, verification and delivery",
         }
     }
 }
