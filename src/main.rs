@@ -1,6 +1,7 @@
 //! Thin: parse the arguments, run the command, map the outcome to an exit code.
 
 use clap::Parser;
+use mailpreflight::cli::send_settings::SendSettings;
 use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
 use mailpreflight::cli::smtp_settings::SmtpSettings;
 use mailpreflight::cli::{Cli, Command};
@@ -61,6 +62,17 @@ fn run(cli: Cli) -> io::Result<Outcome> {
                 Err(outcome) => return Ok(outcome),
             };
             runtime()?.block_on(commands::smtp::run(settings, &mut out))
+        }
+        Command::Send(args) => {
+            let settings = match SendSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
+            };
+            runtime()?.block_on(commands::send::run(settings, &mut out))
         }
     }
 }

@@ -10,6 +10,7 @@ fn help_texts_are_stable() {
         (vec!["--help"], "help.txt"),
         (vec!["dns", "--help"], "help_dns.txt"),
         (vec!["smtp", "--help"], "help_smtp.txt"),
+        (vec!["send", "--help"], "help_send.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

@@ -1,6 +1,7 @@
 //! The command line, as clap parses it. Raw arguments are validated once into the
 //! settings types of [`settings`]; nothing else reads them.
 
+pub mod send_settings;
 pub mod settings;
 pub mod smtp_settings;
 
@@ -39,26 +40,17 @@ pub enum Command {
     /// and why it would fail.
     #[command(after_help = EXIT_CODES)]
     Smtp(Box<SmtpArgs>),
+    /// Render a template, DKIM-sign, verify the signature against DNS, and send one test
+    /// passcode mail to --to (or write it with --dry-run --out FILE).
+    #[command(after_help = EXIT_CODES)]
+    Send(Box<SendArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
 }
 
+/// Secrets given by environment variable (never on the command line); they win over the file.
 #[derive(Debug, Args)]
-pub struct SmtpArgs {
-    /// Probe this server instead of a config: HOST, HOST:PORT or [IPv6]:PORT (port default:
-    /// 465 with --secure, else 587, as nodemailer).
-    #[arg(
-        value_name = "HOST[:PORT]",
-        conflicts_with = "config",
-        required_unless_present = "config"
-    )]
-    pub target: Option<String>,
-
-    /// The Logto SMTP connector config (JSON; `-` reads stdin). The Management API's
-    /// connector object is accepted too.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
-
+pub struct SecretEnvArgs {
     /// Take the password (auth.pass) from this environment variable; it wins over the file.
     #[arg(long, value_name = "NAME")]
     pub pass_env: Option<String>,
@@ -78,7 +70,11 @@ pub struct SmtpArgs {
     /// Take the OAuth2 service key (auth.privateKey) from this environment variable.
     #[arg(long, value_name = "NAME")]
     pub private_key_env: Option<String>,
+}
 
+/// How the SMTP session is run.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
     /// Test the credentials even where they would cross the network unencrypted.
     #[arg(long)]
     pub allow_plaintext_auth: bool,
@@ -87,6 +83,85 @@ pub struct SmtpArgs {
     /// The connector's own timeouts still decide the prediction.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub smtp_timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The Logto SMTP connector config (JSON; `-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub config: String,
+
+    /// The one recipient of the test mail (never any other address).
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: String,
+
+    /// The template's usage type: Register, SignIn, ForgotPassword, Generic, ...
+    #[arg(long, value_name = "TYPE", default_value = "SignIn")]
+    pub usage: String,
+
+    /// The passcode to render (default: six random digits).
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+
+    /// Send without the `[test]` subject prefix and the X-Mailpreflight-Test header.
+    #[arg(long)]
+    pub no_test_marker: bool,
+
+    /// Sign with this DKIM private key (PEM: PKCS#1 or PKCS#8, RSA or Ed25519) instead of
+    /// the config's own `dkim` option.
+    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
+    pub dkim_key: Option<PathBuf>,
+
+    /// The selector for --dkim-key.
+    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
+    pub dkim_selector: Option<String>,
+
+    /// The signing domain d= (default: the From domain).
+    #[arg(long, value_name = "DOMAIN", requires = "dkim_key")]
+    pub dkim_domain: Option<String>,
+
+    /// Build, sign and verify, but write the message to --out instead of sending it.
+    #[arg(long, requires = "out")]
+    pub dry_run: bool,
+
+    /// With --dry-run: where to write the signed message (.eml).
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub secrets: SecretEnvArgs,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// Probe this server instead of a config: HOST, HOST:PORT or [IPv6]:PORT (port default:
+    /// 465 with --secure, else 587, as nodemailer).
+    #[arg(
+        value_name = "HOST[:PORT]",
+        conflicts_with = "config",
+        required_unless_present = "config"
+    )]
+    pub target: Option<String>,
+
+    /// The Logto SMTP connector config (JSON; `-` reads stdin). The Management API's
+    /// connector object is accepted too.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    #[command(flatten)]
+    pub secrets: SecretEnvArgs,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
 
     /// With HOST: implicit TLS from the first byte (nodemailer's `secure: true`).
     #[arg(long, conflicts_with = "config")]

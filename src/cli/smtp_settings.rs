@@ -2,10 +2,10 @@
 //! and checked by `config`), or from HOST[:PORT] and flags, which are written as the
 //! equivalent config object so that both paths share nodemailer's rules.
 
-use super::SmtpArgs;
 use super::settings::{
     InputError, OutputSettings, dns_config, input_error, output_settings, parse_duration,
 };
+use super::{ProbeArgs, SecretEnvArgs, SmtpArgs};
 use crate::config::address::{AddressIssue, parse_mailbox};
 use crate::config::nodemailer::{ConnectionPlan, EhloName, default_ehlo_name};
 use crate::config::{self, Loaded, SecretOverrides, providers};
@@ -141,67 +141,83 @@ pub fn envelope_of(from_email: &str) -> (String, Option<String>) {
     }
 }
 
+/// The secrets given by environment variable (an unset variable is an input error).
+pub fn secret_overrides(args: &SecretEnvArgs) -> Result<SecretOverrides, InputError> {
+    let from_env = |name: &Option<String>| {
+        name.as_deref()
+            .map(|n| {
+                config::pass_from_env(n, |v| std::env::var(v).ok())
+                    .map_err(|e| input_error(e.to_string()))
+            })
+            .transpose()
+    };
+    Ok(SecretOverrides {
+        pass: from_env(&args.pass_env)?,
+        oauth2_client_secret: from_env(&args.client_secret_env)?,
+        oauth2_refresh_token: from_env(&args.refresh_token_env)?,
+        oauth2_access_token: from_env(&args.access_token_env)?,
+        oauth2_private_key: from_env(&args.private_key_env)?,
+    })
+}
+
+/// Reads and checks a config file (`-`: stdin) with the secrets from the environment.
+pub fn load_config(path: &str, secrets: &SecretEnvArgs) -> Result<Loaded, InputError> {
+    let overrides = secret_overrides(secrets)?;
+    let (source, bytes) = config::read_input(path).map_err(|e| input_error(e.to_string()))?;
+    config::parse(&source, &bytes, &overrides).map_err(|e| input_error(e.to_string()))
+}
+
+/// What the probe needs, from a checked config: nodemailer's plan and the credentials.
+pub fn probe_input(loaded: &Loaded, probe: &ProbeArgs) -> Result<ProbeInput, InputError> {
+    let step_cap = parse_duration(&probe.smtp_timeout)?;
+    if step_cap.is_zero() || step_cap > Duration::from_secs(600) {
+        return Err(input_error("--smtp-timeout must be between 1ms and 600s"));
+    }
+    let c = &loaded.config;
+    let plan = ConnectionPlan::from_config(c);
+    let ehlo_name = match &plan.ehlo_name {
+        EhloName::Configured(n) => n.clone(),
+        EhloName::Default => default_ehlo_name(&os_hostname()),
+    };
+    let (envelope_from, envelope_problem) = match &c.from_email {
+        Some(f) => {
+            let (addr, problem) = envelope_of(f);
+            (Some(addr), problem)
+        }
+        None => (None, None),
+    };
+    let provider = providers::recognise(&plan.host);
+    Ok(ProbeInput {
+        user: c.auth.user.clone(),
+        password: c.auth.secret.clone(),
+        oauth2_access_token: c.auth.oauth2.as_ref().and_then(|o| o.access_token.clone()),
+        envelope_from,
+        envelope_problem,
+        ca_pem: c.tls.ca_pem.clone(),
+        allow_plaintext_auth: probe.allow_plaintext_auth,
+        ehlo_name,
+        step_cap,
+        banner_patience: Duration::from_millis(1500).min(step_cap),
+        provider,
+        plan,
+        delivery: None,
+    })
+}
+
 impl SmtpSettings {
     pub fn from_args(args: Box<SmtpArgs>) -> Result<SmtpSettings, InputError> {
         let output = output_settings(&args.output)?;
-        let step_cap = parse_duration(&args.smtp_timeout)?;
-        if step_cap.is_zero() || step_cap > Duration::from_secs(600) {
-            return Err(input_error("--smtp-timeout must be between 1ms and 600s"));
-        }
-        // Secrets given by environment variable win over the file's values.
-        let from_env = |name: &Option<String>| {
-            name.as_deref()
-                .map(|n| {
-                    config::pass_from_env(n, |v| std::env::var(v).ok())
-                        .map_err(|e| input_error(e.to_string()))
-                })
-                .transpose()
-        };
-        let overrides = SecretOverrides {
-            pass: from_env(&args.pass_env)?,
-            oauth2_client_secret: from_env(&args.client_secret_env)?,
-            oauth2_refresh_token: from_env(&args.refresh_token_env)?,
-            oauth2_access_token: from_env(&args.access_token_env)?,
-            oauth2_private_key: from_env(&args.private_key_env)?,
-        };
-        let (source, bytes) = match (&args.config, &args.target) {
-            (Some(path), _) => config::read_input(path).map_err(|e| input_error(e.to_string()))?,
-            (None, Some(target)) => (
-                "<command line>".to_string(),
-                host_mode_config(&args, target)?,
-            ),
+        let loaded = match (&args.config, &args.target) {
+            (Some(path), _) => load_config(path, &args.secrets)?,
+            (None, Some(target)) => {
+                let bytes = host_mode_config(&args, target)?;
+                let overrides = secret_overrides(&args.secrets)?;
+                config::parse("<command line>", &bytes, &overrides)
+                    .map_err(|e| input_error(e.to_string()))?
+            }
             (None, None) => return Err(input_error("give --config FILE or HOST[:PORT]")),
         };
-        let loaded =
-            config::parse(&source, &bytes, &overrides).map_err(|e| input_error(e.to_string()))?;
-        let c = &loaded.config;
-        let plan = ConnectionPlan::from_config(c);
-        let ehlo_name = match &plan.ehlo_name {
-            EhloName::Configured(n) => n.clone(),
-            EhloName::Default => default_ehlo_name(&os_hostname()),
-        };
-        let (envelope_from, envelope_problem) = match &c.from_email {
-            Some(f) => {
-                let (addr, problem) = envelope_of(f);
-                (Some(addr), problem)
-            }
-            None => (None, None),
-        };
-        let provider = providers::recognise(&plan.host);
-        let probe = ProbeInput {
-            user: c.auth.user.clone(),
-            password: c.auth.secret.clone(),
-            oauth2_access_token: c.auth.oauth2.as_ref().and_then(|o| o.access_token.clone()),
-            envelope_from,
-            envelope_problem,
-            ca_pem: c.tls.ca_pem.clone(),
-            allow_plaintext_auth: args.allow_plaintext_auth,
-            ehlo_name,
-            step_cap,
-            banner_patience: Duration::from_millis(1500).min(step_cap),
-            provider,
-            plan,
-        };
+        let probe = probe_input(&loaded, &args.probe)?;
         Ok(SmtpSettings {
             from_config: args.config.is_some(),
             loaded,

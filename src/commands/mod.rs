@@ -2,6 +2,7 @@
 
 pub mod dns;
 pub mod explain;
+pub mod send;
 pub mod smtp;
 
 /// What `main` maps to an exit code.

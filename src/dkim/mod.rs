@@ -5,9 +5,11 @@ pub mod codes;
 pub mod der;
 pub mod parse;
 pub mod selectors;
+pub mod signing;
 pub mod taglist;
 #[cfg(test)]
 pub(crate) mod testdns;
+pub mod verify_mail;
 
 use crate::check::{CheckOptions, Checked};
 use crate::dns::{DnsView, RType};

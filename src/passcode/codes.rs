@@ -126,7 +126,7 @@ code!(
     Send,
     Error,
     "No DKIM key is published at the selector the mail is signed with: receivers fail the signature.",
-    "Publish the public key as TXT at <selector>._domainkey.<domain> (the message says which).",
+    "Publish the public key as TXT at <selector>._domainkey.<domain> (the message gives the record).",
     RFC6376
 );
 code!(

@@ -30,6 +30,9 @@ pub struct DomainFacts {
     /// The SMTP probe of the connector's server (`smtp` and `audit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<crate::smtp::SmtpFacts>,
+    /// The test passcode mail (`send`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<crate::passcode::MessageFacts>,
 }
 
 /// One audited domain.

@@ -80,6 +80,18 @@ pub struct AuthFacts {
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct DeliveryFacts {
+    pub to: String,
+    /// RCPT TO's reply, then the final reply after the message (with the queue id).
+    pub rcpt_reply: Option<String>,
+    pub final_reply: Option<String>,
+    /// The server's queue id when its reply names one (`queued as X`, `id=X`).
+    pub queue_id: Option<String>,
+    pub accepted: bool,
+    pub bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct SmtpFacts {
     /// `host:port` as nodemailer will connect.
     pub endpoint: String,
@@ -96,6 +108,9 @@ pub struct SmtpFacts {
     /// The envelope sender tried with `MAIL FROM` (then `RSET`: nothing is sent).
     pub mail_from: Option<String>,
     pub mail_from_reply: Option<String>,
+    /// `send`: what happened to the one message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryFacts>,
     pub phases: Vec<Phase>,
     pub prediction: Prediction,
     /// The session, credentials masked as `***`.

@@ -26,6 +26,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 /// Everything the probe needs, already validated.
+#[derive(Clone)]
 pub struct ProbeInput {
     pub plan: ConnectionPlan,
     pub user: Option<String>,
@@ -43,6 +44,15 @@ pub struct ProbeInput {
     /// How long to wait for a banner before also trying TLS on a second connection.
     pub banner_patience: Duration,
     pub provider: Option<&'static Provider>,
+    /// `send`: deliver this message to this one recipient instead of stopping at MAIL FROM.
+    pub delivery: Option<Delivery>,
+}
+
+/// One message for one recipient: sent once, never retried.
+#[derive(Clone)]
+pub struct Delivery {
+    pub to: String,
+    pub message: Vec<u8>,
 }
 
 pub struct ProbeResult {
@@ -516,6 +526,7 @@ pub async fn run(dns: &Dns, input: &ProbeInput) -> ProbeResult {
         auth: AuthFacts::default(),
         mail_from: None,
         mail_from_reply: None,
+        delivery: None,
         phases: Vec::new(),
         prediction: Prediction {
             verdict: Verdict::CannotTell,
@@ -860,7 +871,13 @@ async fn session_phases(
     if let Some(from) = p.input.envelope_from.clone()
         && !skipped_login
     {
-        mail_from(p, &mut s, &from, facts, advertised).await;
+        let delivering = p.input.delivery.is_some();
+        let accepted = mail_from(p, &mut s, &from, facts, advertised, !delivering).await;
+        if accepted && delivering {
+            deliver(p, &mut s, facts).await;
+        }
+    } else if p.input.delivery.is_some() {
+        p.auth.result.push_str("; nothing sent");
     }
     Some(s)
 }
@@ -1112,27 +1129,31 @@ async fn try_login(p: &mut Probe<'_>, s: &mut Session, mechanism: Mechanism) -> 
     false
 }
 
+/// `MAIL FROM`; then `RSET` when `rset` (probe only). Returns whether the server accepted.
 async fn mail_from(
     p: &mut Probe<'_>,
     s: &mut Session,
     from: &str,
     facts: &mut SmtpFacts,
     starttls_offered: bool,
-) {
+    rset: bool,
+) -> bool {
     let since = Instant::now();
     facts.mail_from = Some(from.to_string());
     let reply = match s.command(&format!("MAIL FROM:<{from}>")).await {
         Ok(r) => r,
         Err(e) => {
             step_failure(p, "MAIL FROM", &e);
-            return;
+            return false;
         }
     };
     facts.mail_from_reply = Some(reply.summary());
     if reply.class() == 2 {
         p.phase("mail-from", since, reply.code.to_string());
-        let _ = s.command("RSET").await;
-        return;
+        if rset {
+            let _ = s.command("RSET").await;
+        }
+        return true;
     }
     p.phase("mail-from", since, format!("refused: {}", reply.summary()));
     let text = reply.summary().to_ascii_lowercase();
@@ -1162,4 +1183,101 @@ async fn mail_from(
         );
     }
     p.fail(messages::mail_command_failed(&reply.summary()), None);
+    false
+}
+
+/// The queue id in a final reply: Postfix `queued as 4Xyz`, Exim `id=1abc`, else None.
+pub fn queue_id(reply: &str) -> Option<String> {
+    let lower = reply.to_ascii_lowercase();
+    for marker in ["queued as ", "id=", "ok: "] {
+        if let Some(at) = lower.find(marker) {
+            let id: String = reply[at + marker.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-._@<>".contains(*c))
+                .take(128)
+                .collect();
+            if !id.is_empty() {
+                return Some(id.trim_matches(['<', '>']).to_string());
+            }
+        }
+    }
+    None
+}
+
+/// RCPT TO the one recipient, DATA, the message. Once: never retried, so never sent twice.
+async fn deliver(p: &mut Probe<'_>, s: &mut Session, facts: &mut SmtpFacts) {
+    let Some(d) = p.input.delivery.as_ref() else {
+        return;
+    };
+    let (to, message) = (d.to.clone(), d.message.clone());
+    let mut out = super::facts::DeliveryFacts {
+        to: to.clone(),
+        rcpt_reply: None,
+        final_reply: None,
+        queue_id: None,
+        accepted: false,
+        bytes: message.len(),
+    };
+    let since = Instant::now();
+    let rcpt = match s.command(&format!("RCPT TO:<{to}>")).await {
+        Ok(r) => r,
+        Err(e) => {
+            step_failure(p, "RCPT TO", &e);
+            facts.delivery = Some(out);
+            return;
+        }
+    };
+    out.rcpt_reply = Some(rcpt.summary());
+    if rcpt.class() != 2 {
+        p.phase("rcpt-to", since, format!("refused: {}", rcpt.summary()));
+        p.finding(
+            &crate::passcode::codes::RECIPIENT_REJECTED,
+            format!("RCPT TO:<{to}> → \"{}\"", rcpt.summary()),
+        );
+        p.fail(messages::all_recipients_rejected(&rcpt.summary()), None);
+        facts.delivery = Some(out);
+        return;
+    }
+    p.phase("rcpt-to", since, rcpt.code.to_string());
+    let since = Instant::now();
+    let data = match s.command("DATA").await {
+        Ok(r) => r,
+        Err(e) => {
+            step_failure(p, "DATA", &e);
+            facts.delivery = Some(out);
+            return;
+        }
+    };
+    if data.code != 354 {
+        p.phase("data", since, format!("refused: {}", data.summary()));
+        p.finding(
+            &crate::passcode::codes::DATA_REJECTED,
+            format!("DATA → \"{}\"", data.summary()),
+        );
+        p.fail(format!("Data command failed: {}", data.summary()), None);
+        facts.delivery = Some(out);
+        return;
+    }
+    let done = match s.send_data(&message).await {
+        Ok(r) => r,
+        Err(e) => {
+            step_failure(p, "the message", &e);
+            facts.delivery = Some(out);
+            return;
+        }
+    };
+    out.final_reply = Some(done.summary());
+    if done.class() == 2 {
+        p.phase("data", since, format!("{} (accepted)", done.code));
+        out.queue_id = queue_id(&done.summary());
+        out.accepted = true;
+    } else {
+        p.phase("data", since, format!("refused: {}", done.summary()));
+        p.finding(
+            &crate::passcode::codes::DATA_REJECTED,
+            format!("the message → \"{}\"", done.summary()),
+        );
+        p.fail(format!("Message failed: {}", done.summary()), None);
+    }
+    facts.delivery = Some(out);
 }

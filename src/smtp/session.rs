@@ -78,6 +78,38 @@ impl Session {
         }
     }
 
+    /// Sends a message after DATA's 354: dot-stuffed (RFC 5321 4.5.2), CRLF line ends, then
+    /// the terminating `.`; the transcript gets its size only. Reads the final reply.
+    pub async fn send_data(&mut self, message: &[u8]) -> Result<Reply, StepError> {
+        let mut wire = Vec::with_capacity(message.len() + message.len() / 50 + 8);
+        for line in message.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.first() == Some(&b'.') {
+                wire.push(b'.');
+            }
+            wire.extend_from_slice(line);
+            wire.extend_from_slice(b"\r\n");
+        }
+        // split() yields an empty last piece after a final newline: drop its CRLF.
+        if message.ends_with(b"\n") {
+            wire.truncate(wire.len() - 2);
+        }
+        wire.extend_from_slice(b".\r\n");
+        self.transcript
+            .client(&format!("(message, {} bytes on the wire) .", wire.len()));
+        // The whole body gets one socketTimeout-bounded write per 64 KiB.
+        for chunk in wire.chunks(64 * 1024) {
+            let write = self.reader.get_mut().write_all(chunk);
+            match tokio::time::timeout(self.step, write).await {
+                Err(_) => return Err(StepError::Timeout(self.step)),
+                Ok(Err(e)) => return Err(StepError::Io(e.to_string())),
+                Ok(Ok(())) => {}
+            }
+        }
+        let _ = tokio::time::timeout(self.step, self.reader.get_mut().flush()).await;
+        self.reply().await
+    }
+
     /// Sends a command (recorded as is) and reads its reply.
     pub async fn command(&mut self, line: &str) -> Result<Reply, StepError> {
         self.transcript.client(line);
