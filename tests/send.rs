@@ -569,4 +569,14 @@ fn delivered_copy_verifies() {
     }
     let all = v.to_string();
     assert!(!all.contains("Send-Pass-Word"));
+    // Every field of the send report is documented.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
+        .unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    common::json_keys(&v["targets"][0]["facts"], &mut keys);
+    let missing: Vec<_> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(missing.is_empty(), "undocumented: {missing:?}");
 }

@@ -203,9 +203,10 @@ pub fn parse(
     let value: Value = serde_json::from_str(text).map_err(|e| {
         input_error(
             source,
+            // serde_json counts columns from 0 at the end of input; editors count from 1.
             Some(Position {
-                line: e.line(),
-                column: e.column(),
+                line: e.line().max(1),
+                column: e.column().max(1),
             }),
             format!("malformed JSON: {}", strip_position(&e.to_string())),
         )

@@ -7,6 +7,7 @@ mod facts;
 mod json;
 mod junit;
 mod markdown;
+mod message_facts;
 mod sarif;
 mod smtp_facts;
 mod table;

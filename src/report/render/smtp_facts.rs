@@ -79,8 +79,24 @@ pub fn sections(smtp: &SmtpFacts) -> Vec<Section> {
     )));
     if let (Some(from), reply) = (&smtp.mail_from, &smtp.mail_from_reply) {
         items.push(line(format!(
-            "MAIL FROM:<{from}> → {} (then RSET: nothing was sent)",
-            reply.as_deref().unwrap_or("no reply")
+            "MAIL FROM:<{from}> → {}{}",
+            reply.as_deref().unwrap_or("no reply"),
+            if smtp.delivery.is_some() {
+                ""
+            } else {
+                " (then RSET: nothing was sent)"
+            }
+        )));
+    }
+    if let Some(d) = &smtp.delivery {
+        items.push(line(format!(
+            "Delivery to <{}>: RCPT {}; final {}{}",
+            d.to,
+            d.rcpt_reply.as_deref().unwrap_or("not reached"),
+            d.final_reply.as_deref().unwrap_or("not reached"),
+            d.queue_id
+                .as_deref()
+                .map_or(String::new(), |q| format!(" (queue id {q})"))
         )));
     }
     let phases: Vec<String> = smtp
