@@ -497,11 +497,13 @@ const COVERED: &[&str] = &[
     "smtp-connection-dropped",
     "smtp-greeting-timeout",
     "smtp-slow-banner",
+    "smtp-bad-greeting",
     "smtp-secure-on-starttls-port",
     "smtp-plaintext-on-tls-port",
     "smtp-starttls-unavailable",
     "smtp-no-tls",
     "smtp-ignore-tls-blocks-auth",
+    "smtp-ehlo-rejected",
     "smtp-auth-no-common-mechanism",
     "smtp-auth-in-clear",
     "smtp-auth-failed",
@@ -523,14 +525,9 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "needs dropped SYNs; loopback refuses or accepts at once",
     ),
     (
-        "smtp-bad-greeting",
-        "no test server variant greets with a non-220 code yet",
-    ),
-    (
         "smtp-starttls-injection",
         "no test server variant pipelines data after its 220 yet",
     ),
-    ("smtp-ehlo-rejected", "aiosmtpd accepts every EHLO argument"),
     (
         "smtp-auth-not-advertised",
         "replaced by config-password-unused with --config (asserted); raised in HOST mode only",
@@ -724,4 +721,77 @@ fn provider_rules_apply_to_the_servers_reply() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("ya29.Secret-Token"));
     assert!(text.contains("AUTH XOAUTH2 ***"), "{text}");
+}
+
+/// What the probe sent, in order (credentials masked).
+fn client_lines(v: &Value) -> Vec<String> {
+    smtp(v)["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["dir"] == "client")
+        .map(|l| l["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// nodemailer's `_formatError` appends the reply to a message that already quotes it.
+#[test]
+fn bad_greeting_is_an_invalid_greeting() {
+    let Some(w) = World::new() else { return };
+    let s = w.server("bad-greeting", None, None);
+    let (code, v) = w.probe(&config(s.port, json!({})), &[], PASS);
+    assert_eq!((verdict(&v), code), ("will-fail", 1), "{:#}", smtp(&v));
+    assert_code(&v, "smtp-bad-greeting");
+    let g = "554 5.7.1 mx.test.invalid ESMTP not accepting connections from you";
+    assert_eq!(
+        operator_message(&v),
+        format!("Invalid greeting. response={g}: {g}")
+    );
+    assert_eq!(smtp(&v)["banner"], g);
+    assert!(!client_lines(&v).iter().any(|l| l.starts_with("EHLO")));
+}
+
+#[test]
+fn rejected_ehlo_then_helo_or_require_tls() {
+    let Some(w) = World::new() else { return };
+    let s = w.server("reject-ehlo", None, None);
+    let r = "501 5.5.4 HELO/EHLO argument invalid";
+    let (_, v) = w.probe(&config(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert_code(&v, "smtp-ehlo-rejected");
+    assert_eq!(
+        operator_message(&v),
+        format!("Invalid HELO. response={r}: {r}")
+    );
+    let sent = client_lines(&v);
+    assert!(sent.iter().any(|l| l.starts_with("HELO ")), "{sent:?}");
+
+    // requireTLS: nodemailer gives up after EHLO, without HELO.
+    let (_, v) = w.probe(&config(s.port, json!({"requireTLS": true})), &[], PASS);
+    assert_code(&v, "smtp-ehlo-rejected");
+    assert_eq!(
+        operator_message(&v),
+        format!("EHLO failed but HELO does not support required STARTTLS. response={r}: {r}")
+    );
+    assert!(!client_lines(&v).iter().any(|l| l.starts_with("HELO ")));
+}
+
+/// A non-ASCII `name` goes out as UTF-8 (as nodemailer sends it); aiosmtpd without
+/// SMTPUTF8 refuses it in EHLO and HELO alike.
+#[test]
+fn non_ascii_name_is_refused_by_a_strict_server() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let cfg = w.with_ca(s.port, json!({"name": "mäil.example.test"}));
+    let (_, v) = w.probe(&cfg, &[], PASS);
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert_code(&v, "smtp-ehlo-rejected");
+    assert_code(&v, "config-name-not-ascii");
+    let r = "500 Error: strict ASCII mode";
+    assert_eq!(
+        operator_message(&v),
+        format!("Invalid HELO. response={r}: {r}")
+    );
+    assert!(client_lines(&v).contains(&"EHLO mäil.example.test".to_string()));
 }

@@ -737,10 +737,7 @@ async fn session_phases(
             &codes::BAD_GREETING,
             format!("{} greets with \"{}\"", p.subject, banner.summary()),
         );
-        p.fail(
-            format!("Invalid greeting. response={}", banner.summary()),
-            None,
-        );
+        p.fail(messages::invalid_greeting(&banner.summary()), None);
         return Some(s);
     }
     if waited >= Duration::from_secs(3) || waited * 3 >= plan.timeouts.greeting {
@@ -816,7 +813,7 @@ async fn session_phases(
                 return None;
             }
         }
-        let Some(ehlo2) = ehlo(p, &mut s, false).await else {
+        let Some(ehlo2) = ehlo(p, &mut s, plan.starttls != StartTlsPolicy::Always).await else {
             return Some(s);
         };
         facts.ehlo_after_starttls = Some(ehlo_keywords(&ehlo2));
@@ -912,16 +909,19 @@ async fn ehlo(p: &mut Probe<'_>, s: &mut Session, helo_fallback: bool) -> Option
                                 h.summary()
                             ),
                         );
-                        p.fail(format!("Invalid response: {}", h.summary()), None);
+                        p.fail(messages::invalid_helo(&h.summary()), None);
                     }
                     Err(e) => step_failure(p, "HELO", &e),
                 }
             } else {
                 p.finding(
                     &codes::EHLO_REJECTED,
-                    format!("EHLO {name} → \"{}\"", r.summary()),
+                    format!(
+                        "EHLO {name} → \"{}\"; requireTLS is set, so nodemailer does not try HELO",
+                        r.summary()
+                    ),
                 );
-                p.fail(format!("Invalid response: {}", r.summary()), None);
+                p.fail(messages::ehlo_failed_require_tls(&r.summary()), None);
             }
             p.phase("ehlo", since, format!("refused: {}", r.summary()));
             None
