@@ -511,6 +511,7 @@ const COVERED: &[&str] = &[
     "smtp-auth-untested",
     "smtp-auth-required",
     "smtp-sender-rejected",
+    "smtp-phase-timeout",
     "tls-certificate-self-signed",
     "tls-certificate-untrusted",
     "tls-certificate-expired",
@@ -535,10 +536,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     (
         "smtp-protocol-error",
         "bounds are unit-tested in src/smtp/reply.rs, not against a server",
-    ),
-    (
-        "smtp-phase-timeout",
-        "no test server variant stalls mid-session yet",
     ),
     (
         "tls-certificate-invalid",
@@ -723,6 +720,16 @@ fn provider_rules_apply_to_the_servers_reply() {
     assert!(text.contains("AUTH XOAUTH2 ***"), "{text}");
 }
 
+/// The finding with this code (the first one).
+fn finding<'a>(v: &'a Value, code: &str) -> &'a Value {
+    v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(v)))
+}
+
 /// What the probe sent, in order (credentials masked).
 fn client_lines(v: &Value) -> Vec<String> {
     smtp(v)["transcript"]
@@ -732,6 +739,10 @@ fn client_lines(v: &Value) -> Vec<String> {
         .filter(|l| l["dir"] == "client")
         .map(|l| l["text"].as_str().unwrap().to_string())
         .collect()
+}
+
+fn elapsed_ms(v: &Value) -> f64 {
+    smtp(v)["elapsed_ms"].as_f64().unwrap()
 }
 
 /// nodemailer's `_formatError` appends the reply to a message that already quotes it.
@@ -794,4 +805,52 @@ fn non_ascii_name_is_refused_by_a_strict_server() {
         format!("Invalid HELO. response={r}: {r}")
     );
     assert!(client_lines(&v).contains(&"EHLO mäil.example.test".to_string()));
+}
+
+/// The wait for a reply is --smtp-timeout (or socketTimeout if smaller), never more.
+#[test]
+fn server_that_stalls_after_ehlo_is_a_timeout() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("stall-after-ehlo", Some(&cert), None);
+    let started = std::time::Instant::now();
+    let (_, v) = w.probe(
+        &w.with_ca(s.port, json!({})),
+        &["--smtp-timeout", "2s"],
+        PASS,
+    );
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert_code(&v, "smtp-phase-timeout");
+    assert!(
+        finding(&v, "smtp-phase-timeout")["message"]
+            .as_str()
+            .unwrap()
+            .contains("no reply to STARTTLS within 2 s")
+    );
+    assert_eq!(operator_message(&v), "Timeout");
+    // nodemailer would wait its default socketTimeout; the probe says it stopped sooner.
+    assert_eq!(
+        smtp(&v)["prediction"]["shown_after"],
+        "after socketTimeout (600 s); the probe gave up after 2 s"
+    );
+    assert!(client_lines(&v).contains(&"STARTTLS".to_string()));
+    assert!(elapsed_ms(&v) < 8_000.0, "{}", elapsed_ms(&v));
+    assert!(started.elapsed().as_secs() < 15);
+
+    // socketTimeout smaller than --smtp-timeout decides; with ignoreTLS the stall is MAIL.
+    let cfg = w.with_ca(s.port, json!({"socketTimeout": 1500, "ignoreTLS": true}));
+    let (_, v) = w.probe(&cfg, &[], PASS);
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert!(
+        finding(&v, "smtp-phase-timeout")["message"]
+            .as_str()
+            .unwrap()
+            .contains("no reply to MAIL FROM within 1.5 s")
+    );
+    assert_eq!(operator_message(&v), "Timeout");
+    assert_eq!(
+        smtp(&v)["prediction"]["shown_after"],
+        "after socketTimeout (1.5 s)"
+    );
+    assert!(elapsed_ms(&v) < 6_000.0, "{}", elapsed_ms(&v));
 }

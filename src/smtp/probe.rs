@@ -5,7 +5,7 @@
 
 use super::codes;
 use super::facts::{AuthFacts, Phase, Prediction, SmtpFacts, TlsFacts, Verdict};
-use super::reply::{Reply, ehlo_keywords};
+use super::reply::{Reply, ReplyError, ehlo_keywords};
 use super::session::{Io, Session, StepError};
 use super::tls::{self, CertVerdict, HandshakeFailure, RecordingVerifier};
 use super::transcript::Transcript;
@@ -458,12 +458,14 @@ fn step_failure(p: &mut Probe<'_>, what: &str, e: &StepError) {
                 format!("{endpoint}: no reply to {what} within {}", secs(*d)),
             );
             let socket = p.input.plan.timeouts.socket;
-            p.fail(
-                messages::SOCKET_TIMEOUT,
-                Some(format!("after socketTimeout ({})", secs(socket))),
-            );
+            let mut after = format!("after socketTimeout ({})", secs(socket));
+            if *d < socket {
+                // --smtp-timeout cut the wait short, as in connect_any.
+                after.push_str(&format!("; the probe gave up after {}", secs(*d)));
+            }
+            p.fail(messages::SOCKET_TIMEOUT, Some(after));
         }
-        StepError::Reply(super::reply::ReplyError::Closed) | StepError::Io(_) => {
+        StepError::Reply(ReplyError::Closed) | StepError::Io(_) => {
             p.finding(
                 &codes::CONNECTION_DROPPED,
                 format!("{endpoint}: the server closed the connection during {what}"),
@@ -718,7 +720,7 @@ async fn session_phases(
         BannerOutcome::Failed(e) => {
             p.phase("banner", since, format!("failed: {e}"));
             step_failure(p, "the greeting", &e);
-            return None;
+            return abandon(s, t);
         }
     };
     let waited = since.elapsed();
@@ -767,8 +769,9 @@ async fn session_phases(
         let reply = match s.command("STARTTLS").await {
             Ok(r) => r,
             Err(e) => {
+                p.phase("starttls", since, format!("failed: {e}"));
                 step_failure(p, "STARTTLS", &e);
-                return None;
+                return abandon(s, t);
             }
         };
         if reply.code != 220 {
@@ -860,6 +863,13 @@ async fn session_phases(
         mail_from(p, &mut s, &from, facts, advertised).await;
     }
     Some(s)
+}
+
+/// Ends the session without QUIT (nodemailer just closes the socket after an error),
+/// keeping its transcript for the report.
+fn abandon(s: Session, t: &mut Transcript) -> Option<Session> {
+    *t = s.transcript;
+    None
 }
 
 /// nodemailer's verdict when no greeting arrives: shown only once greetingTimeout has passed.
