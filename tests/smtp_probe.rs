@@ -503,6 +503,7 @@ const COVERED: &[&str] = &[
     "smtp-starttls-unavailable",
     "smtp-no-tls",
     "smtp-ignore-tls-blocks-auth",
+    "smtp-starttls-injection",
     "smtp-ehlo-rejected",
     "smtp-auth-no-common-mechanism",
     "smtp-auth-in-clear",
@@ -518,16 +519,13 @@ const COVERED: &[&str] = &[
     "tls-certificate-not-yet-valid",
     "tls-certificate-name-mismatch",
     "tls-legacy-only",
+    "tls-handshake-failed",
     "tls-not-verified",
 ];
 const NOT_COVERED: &[(&str, &str)] = &[
     (
         "smtp-connect-timeout",
         "needs dropped SYNs; loopback refuses or accepts at once",
-    ),
-    (
-        "smtp-starttls-injection",
-        "no test server variant pipelines data after its 220 yet",
     ),
     (
         "smtp-auth-not-advertised",
@@ -548,10 +546,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     (
         "tls-weak-key",
         "rcgen (ring) cannot generate RSA keys below 2048 bits",
-    ),
-    (
-        "tls-handshake-failed",
-        "no test server variant breaks the handshake another way yet",
     ),
 ];
 
@@ -853,4 +847,54 @@ fn server_that_stalls_after_ehlo_is_a_timeout() {
         "after socketTimeout (1.5 s)"
     );
     assert!(elapsed_ms(&v) < 6_000.0, "{}", elapsed_ms(&v));
+}
+
+/// nodemailer queues the line that came with the 220 and, with no command waiting for it,
+/// fails with `Unexpected Response`; the probe stops there too, before any handshake.
+#[test]
+fn data_after_the_starttls_220_is_an_injection_and_fatal() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-injection", Some(&cert), None);
+    let (code, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!((verdict(&v), code), ("will-fail", 1), "{:#}", smtp(&v));
+    let f = finding(&v, "smtp-starttls-injection");
+    assert_eq!(f["severity"], "error");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent 14 more byte(s) after \"220\" to STARTTLS"),
+        "{f:#}"
+    );
+    assert_eq!(operator_message(&v), "Unexpected Response: 250 injected");
+    assert_eq!(smtp(&v)["tls"], Value::Null);
+    let sent = client_lines(&v);
+    assert_eq!(
+        sent.last().map(String::as_str),
+        Some("STARTTLS"),
+        "{sent:?}"
+    );
+}
+
+/// The server says 220 to STARTTLS, then answers the ClientHello in plaintext.
+#[test]
+fn plaintext_after_the_starttls_220_fails_the_handshake() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("tls-garbage", Some(&cert), None);
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert!(
+        finding(&v, "tls-handshake-failed")["message"]
+            .as_str()
+            .unwrap()
+            .contains("answered the TLS handshake (STARTTLS) with something that is not TLS")
+    );
+    assert!(
+        operator_message(&v).contains("wrong version number"),
+        "{}",
+        operator_message(&v)
+    );
+    assert!(!codes(&v).contains(&"smtp-starttls-injection".to_string()));
 }

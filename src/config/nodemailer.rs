@@ -451,6 +451,15 @@ pub mod messages {
             "EHLO failed but HELO does not support required STARTTLS. response={reply}: {reply}"
         )
     }
+    /// A reply with no command waiting for it (`_processResponse`), e.g. a line pipelined
+    /// after STARTTLS's 220. An empty line gives no `: …` part.
+    pub fn unexpected_response(line: &str) -> String {
+        if line.is_empty() {
+            "Unexpected Response".to_string()
+        } else {
+            format!("Unexpected Response: {line}")
+        }
+    }
     pub fn all_recipients_rejected(reply: &str) -> String {
         format!("Can't send mail - all recipients were rejected: {reply}")
     }

@@ -793,14 +793,19 @@ async fn session_phases(
             return Some(s);
         }
         if s.buffered() > 0 {
-            let n = s.buffered();
-            p.finding(
-                &codes::STARTTLS_INJECTION,
-                format!(
-                    "{} sent {n} more byte(s) after \"220\" to STARTTLS, before the TLS handshake",
-                    p.subject
-                ),
+            p.phase(
+                "starttls",
+                since,
+                "220, with more data before the handshake",
             );
+            let extra = s.reader.buffer().to_vec();
+            starttls_injection(p, &extra);
+            s.transcript.event(format!(
+                "{} byte(s) after the 220: {:?}",
+                extra.len(),
+                shown(&extra)
+            ));
+            return abandon(s, t);
         }
         p.phase("starttls", since, "220");
         let mut transcript = std::mem::replace(&mut s.transcript, Transcript::new(p.started));
@@ -870,6 +875,40 @@ async fn session_phases(
 fn abandon(s: Session, t: &mut Transcript) -> Option<Session> {
     *t = s.transcript;
     None
+}
+
+/// Bytes from the server as the report shows them: lossy text, at most 80 characters.
+fn shown(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).chars().take(80).collect()
+}
+
+/// Data that came with STARTTLS's 220, before the handshake. nodemailer does not discard
+/// it: `_onData` has already queued every complete line of the chunk, `_actionSTARTTLS`
+/// starts the handshake, and the next `_processResponse` finds a line with no command
+/// waiting for it: `Unexpected Response: <line>`, and the connection is closed. So the
+/// probe stops here too (no handshake, no credentials to a server that does this).
+/// Without a complete line, or with a `250-` continuation, nodemailer keeps the bytes and
+/// the outcome depends on what follows, which the probe does not guess.
+fn starttls_injection(p: &mut Probe<'_>, extra: &[u8]) {
+    let text = String::from_utf8_lossy(extra);
+    let mut lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
+    lines.pop(); // what follows the last line end: not a line (yet)
+    p.finding(
+        &codes::STARTTLS_INJECTION,
+        format!(
+            "{} sent {} more byte(s) after \"220\" to STARTTLS, before the TLS handshake: {:?}",
+            p.subject,
+            extra.len(),
+            shown(extra)
+        ),
+    );
+    let continued = lines.iter().any(|l| {
+        l.len() > 3 && l.as_bytes()[..3].iter().all(u8::is_ascii_digit) && l.as_bytes()[3] == b'-'
+    });
+    match lines.first() {
+        Some(first) if !continued => p.fail(messages::unexpected_response(first), None),
+        _ => p.unknown.push("the server sent data after STARTTLS's 220 that nodemailer keeps for later; what it then does depends on that data".into()),
+    }
 }
 
 /// nodemailer's verdict when no greeting arrives: shown only once greetingTimeout has passed.
