@@ -512,6 +512,7 @@ const COVERED: &[&str] = &[
     "smtp-auth-untested",
     "smtp-auth-required",
     "smtp-sender-rejected",
+    "smtp-protocol-error",
     "smtp-phase-timeout",
     "tls-certificate-self-signed",
     "tls-certificate-untrusted",
@@ -530,10 +531,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     (
         "smtp-auth-not-advertised",
         "replaced by config-password-unused with --config (asserted); raised in HOST mode only",
-    ),
-    (
-        "smtp-protocol-error",
-        "bounds are unit-tested in src/smtp/reply.rs, not against a server",
     ),
     (
         "tls-certificate-invalid",
@@ -897,4 +894,38 @@ fn plaintext_after_the_starttls_220_fails_the_handshake() {
         operator_message(&v)
     );
     assert!(!codes(&v).contains(&"smtp-starttls-injection".to_string()));
+}
+
+/// Bounded in time and memory, whatever the server sends. The bound is the probe's own,
+/// so no nodemailer message is predicted.
+#[test]
+fn hostile_lines_stop_at_the_probes_bounds() {
+    let Some(w) = World::new() else { return };
+    for (variant, what) in [
+        (
+            "hostile-long-line",
+            "the greeting: a reply line longer than 2048 bytes",
+        ),
+        ("hostile-many-lines", "EHLO: a reply of more than 100 lines"),
+    ] {
+        let s = w.server(variant, None, None);
+        let started = std::time::Instant::now();
+        let (_, v) = w.probe(&config(s.port, json!({})), &[], PASS);
+        assert_eq!(verdict(&v), "cannot-tell", "{variant}: {:#}", smtp(&v));
+        let f = finding(&v, "smtp-protocol-error");
+        assert!(
+            f["message"].as_str().unwrap().ends_with(what),
+            "{variant}: {f:#}"
+        );
+        assert_eq!(operator_message(&v), "", "{variant}");
+        assert!(
+            smtp(&v)["prediction"]["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("nodemailer has no such limit"),
+            "{variant}"
+        );
+        assert!(elapsed_ms(&v) < 5_000.0, "{variant}: {}", elapsed_ms(&v));
+        assert!(started.elapsed().as_secs() < 10, "{variant}");
+    }
 }

@@ -472,6 +472,15 @@ fn step_failure(p: &mut Probe<'_>, what: &str, e: &StepError) {
             );
             p.fail("Connection closed unexpectedly", None);
         }
+        StepError::Reply(bound @ (ReplyError::LineTooLong | ReplyError::TooManyLines)) => {
+            p.finding(
+                &codes::PROTOCOL_ERROR,
+                format!("{endpoint}: {what}: {bound}"),
+            );
+            // The bound is the probe's, not nodemailer's: nodemailer buffers without limit
+            // and goes on if the reply ever ends, so no message of its own can be predicted.
+            p.unknown.push(format!("the probe stopped reading at {bound}; nodemailer has no such limit and keeps waiting for the end of the reply (greetingTimeout, then socketTimeout), so what it does next depends on the server"));
+        }
         StepError::Reply(other) => {
             p.finding(
                 &codes::PROTOCOL_ERROR,
