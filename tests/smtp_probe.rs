@@ -519,6 +519,7 @@ const COVERED: &[&str] = &[
     "tls-certificate-expired",
     "tls-certificate-not-yet-valid",
     "tls-certificate-name-mismatch",
+    "tls-certificate-expires-soon",
     "tls-legacy-only",
     "tls-handshake-failed",
     "tls-not-verified",
@@ -535,10 +536,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     (
         "tls-certificate-invalid",
         "rustls' other certificate errors need hand-made broken certificates",
-    ),
-    (
-        "tls-certificate-expires-soon",
-        "needs a certificate dated from today; rcgen dates are fixed here",
     ),
     (
         "tls-weak-key",
@@ -928,4 +925,23 @@ fn hostile_lines_stop_at_the_probes_bounds() {
         assert!(elapsed_ms(&v) < 5_000.0, "{variant}: {}", elapsed_ms(&v));
         assert!(started.elapsed().as_secs() < 10, "{variant}");
     }
+}
+
+#[test]
+fn certificate_expiring_soon_is_a_warning() {
+    let Some(w) = World::new() else { return };
+    let cert = w.ca.issue(Kind::ExpiresInDays(10), w.dir.path(), "soon");
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let (code, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!((verdict(&v), code), ("will-send", 0), "{:#}", smtp(&v));
+    let f = finding(&v, "tls-certificate-expires-soon");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the certificate expires in 10 days ("),
+        "{f:#}"
+    );
+    assert_eq!(smtp(&v)["tls"]["chain"][0]["days_left"], 10);
 }
