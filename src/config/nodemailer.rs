@@ -435,6 +435,31 @@ pub mod messages {
     pub fn mail_command_failed(reply: &str) -> String {
         format!("Mail command failed: {reply}")
     }
+    /// nodemailer's `_formatError` appends `: <response>` to a message that already quotes
+    /// the response, so these read doubled: `Invalid greeting. response=554 …: 554 …`
+    /// (as in nodemailer issue #1508).
+    pub fn invalid_greeting(reply: &str) -> String {
+        format!("Invalid greeting. response={reply}: {reply}")
+    }
+    /// EHLO refused, then HELO refused (the HELO fallback of `_actionEHLO`).
+    pub fn invalid_helo(reply: &str) -> String {
+        format!("Invalid HELO. response={reply}: {reply}")
+    }
+    /// EHLO refused with requireTLS set: nodemailer does not fall back to HELO.
+    pub fn ehlo_failed_require_tls(reply: &str) -> String {
+        format!(
+            "EHLO failed but HELO does not support required STARTTLS. response={reply}: {reply}"
+        )
+    }
+    /// A reply with no command waiting for it (`_processResponse`), e.g. a line pipelined
+    /// after STARTTLS's 220. An empty line gives no `: …` part.
+    pub fn unexpected_response(line: &str) -> String {
+        if line.is_empty() {
+            "Unexpected Response".to_string()
+        } else {
+            format!("Unexpected Response: {line}")
+        }
+    }
     pub fn all_recipients_rejected(reply: &str) -> String {
         format!("Can't send mail - all recipients were rejected: {reply}")
     }

@@ -5,7 +5,7 @@
 
 use super::codes;
 use super::facts::{AuthFacts, Phase, Prediction, SmtpFacts, TlsFacts, Verdict};
-use super::reply::{Reply, ehlo_keywords};
+use super::reply::{Reply, ReplyError, ehlo_keywords};
 use super::session::{Io, Session, StepError};
 use super::tls::{self, CertVerdict, HandshakeFailure, RecordingVerifier};
 use super::transcript::Transcript;
@@ -468,17 +468,28 @@ fn step_failure(p: &mut Probe<'_>, what: &str, e: &StepError) {
                 format!("{endpoint}: no reply to {what} within {}", secs(*d)),
             );
             let socket = p.input.plan.timeouts.socket;
-            p.fail(
-                messages::SOCKET_TIMEOUT,
-                Some(format!("after socketTimeout ({})", secs(socket))),
-            );
+            let mut after = format!("after socketTimeout ({})", secs(socket));
+            if *d < socket {
+                // --smtp-timeout cut the wait short, as in connect_any.
+                after.push_str(&format!("; the probe gave up after {}", secs(*d)));
+            }
+            p.fail(messages::SOCKET_TIMEOUT, Some(after));
         }
-        StepError::Reply(super::reply::ReplyError::Closed) | StepError::Io(_) => {
+        StepError::Reply(ReplyError::Closed) | StepError::Io(_) => {
             p.finding(
                 &codes::CONNECTION_DROPPED,
                 format!("{endpoint}: the server closed the connection during {what}"),
             );
             p.fail("Connection closed unexpectedly", None);
+        }
+        StepError::Reply(bound @ (ReplyError::LineTooLong | ReplyError::TooManyLines)) => {
+            p.finding(
+                &codes::PROTOCOL_ERROR,
+                format!("{endpoint}: {what}: {bound}"),
+            );
+            // The bound is the probe's, not nodemailer's: nodemailer buffers without limit
+            // and goes on if the reply ever ends, so no message of its own can be predicted.
+            p.unknown.push(format!("the probe stopped reading at {bound}; nodemailer has no such limit and keeps waiting for the end of the reply (greetingTimeout, then socketTimeout), so what it does next depends on the server"));
         }
         StepError::Reply(other) => {
             p.finding(
@@ -729,7 +740,7 @@ async fn session_phases(
         BannerOutcome::Failed(e) => {
             p.phase("banner", since, format!("failed: {e}"));
             step_failure(p, "the greeting", &e);
-            return None;
+            return abandon(s, t);
         }
     };
     let waited = since.elapsed();
@@ -748,10 +759,7 @@ async fn session_phases(
             &codes::BAD_GREETING,
             format!("{} greets with \"{}\"", p.subject, banner.summary()),
         );
-        p.fail(
-            format!("Invalid greeting. response={}", banner.summary()),
-            None,
-        );
+        p.fail(messages::invalid_greeting(&banner.summary()), None);
         return Some(s);
     }
     if waited >= Duration::from_secs(3) || waited * 3 >= plan.timeouts.greeting {
@@ -781,8 +789,9 @@ async fn session_phases(
         let reply = match s.command("STARTTLS").await {
             Ok(r) => r,
             Err(e) => {
+                p.phase("starttls", since, format!("failed: {e}"));
                 step_failure(p, "STARTTLS", &e);
-                return None;
+                return abandon(s, t);
             }
         };
         if reply.code != 220 {
@@ -804,14 +813,19 @@ async fn session_phases(
             return Some(s);
         }
         if s.buffered() > 0 {
-            let n = s.buffered();
-            p.finding(
-                &codes::STARTTLS_INJECTION,
-                format!(
-                    "{} sent {n} more byte(s) after \"220\" to STARTTLS, before the TLS handshake",
-                    p.subject
-                ),
+            p.phase(
+                "starttls",
+                since,
+                "220, with more data before the handshake",
             );
+            let extra = s.reader.buffer().to_vec();
+            starttls_injection(p, &extra);
+            s.transcript.event(format!(
+                "{} byte(s) after the 220: {:?}",
+                extra.len(),
+                shown(&extra)
+            ));
+            return abandon(s, t);
         }
         p.phase("starttls", since, "220");
         let mut transcript = std::mem::replace(&mut s.transcript, Transcript::new(p.started));
@@ -827,7 +841,7 @@ async fn session_phases(
                 return None;
             }
         }
-        let Some(ehlo2) = ehlo(p, &mut s, false).await else {
+        let Some(ehlo2) = ehlo(p, &mut s, plan.starttls != StartTlsPolicy::Always).await else {
             return Some(s);
         };
         facts.ehlo_after_starttls = Some(ehlo_keywords(&ehlo2));
@@ -882,6 +896,47 @@ async fn session_phases(
     Some(s)
 }
 
+/// Ends the session without QUIT (nodemailer just closes the socket after an error),
+/// keeping its transcript for the report.
+fn abandon(s: Session, t: &mut Transcript) -> Option<Session> {
+    *t = s.transcript;
+    None
+}
+
+/// Bytes from the server as the report shows them: lossy text, at most 80 characters.
+fn shown(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).chars().take(80).collect()
+}
+
+/// Data that came with STARTTLS's 220, before the handshake. nodemailer does not discard
+/// it: `_onData` has already queued every complete line of the chunk, `_actionSTARTTLS`
+/// starts the handshake, and the next `_processResponse` finds a line with no command
+/// waiting for it: `Unexpected Response: <line>`, and the connection is closed. So the
+/// probe stops here too (no handshake, no credentials to a server that does this).
+/// Without a complete line, or with a `250-` continuation, nodemailer keeps the bytes and
+/// the outcome depends on what follows, which the probe does not guess.
+fn starttls_injection(p: &mut Probe<'_>, extra: &[u8]) {
+    let text = String::from_utf8_lossy(extra);
+    let mut lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
+    lines.pop(); // what follows the last line end: not a line (yet)
+    p.finding(
+        &codes::STARTTLS_INJECTION,
+        format!(
+            "{} sent {} more byte(s) after \"220\" to STARTTLS, before the TLS handshake: {:?}",
+            p.subject,
+            extra.len(),
+            shown(extra)
+        ),
+    );
+    let continued = lines.iter().any(|l| {
+        l.len() > 3 && l.as_bytes()[..3].iter().all(u8::is_ascii_digit) && l.as_bytes()[3] == b'-'
+    });
+    match lines.first() {
+        Some(first) if !continued => p.fail(messages::unexpected_response(first), None),
+        _ => p.unknown.push("the server sent data after STARTTLS's 220 that nodemailer keeps for later; what it then does depends on that data".into()),
+    }
+}
+
 /// nodemailer's verdict when no greeting arrives: shown only once greetingTimeout has passed.
 fn greeting_never_received(p: &mut Probe<'_>) {
     let after = format!(
@@ -929,16 +984,19 @@ async fn ehlo(p: &mut Probe<'_>, s: &mut Session, helo_fallback: bool) -> Option
                                 h.summary()
                             ),
                         );
-                        p.fail(format!("Invalid response: {}", h.summary()), None);
+                        p.fail(messages::invalid_helo(&h.summary()), None);
                     }
                     Err(e) => step_failure(p, "HELO", &e),
                 }
             } else {
                 p.finding(
                     &codes::EHLO_REJECTED,
-                    format!("EHLO {name} → \"{}\"", r.summary()),
+                    format!(
+                        "EHLO {name} → \"{}\"; requireTLS is set, so nodemailer does not try HELO",
+                        r.summary()
+                    ),
                 );
-                p.fail(format!("Invalid response: {}", r.summary()), None);
+                p.fail(messages::ehlo_failed_require_tls(&r.summary()), None);
             }
             p.phase("ehlo", since, format!("refused: {}", r.summary()));
             None

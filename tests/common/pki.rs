@@ -1,5 +1,6 @@
 //! A throwaway CA made at test time (rcgen), and server certificates from it: valid,
-//! expired, for the wrong name, self-signed. Written as PEM files into a temp directory.
+//! expired, for the wrong name, about to expire, self-signed. Written as PEM files into a
+//! temp directory.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType, date_time_ymd,
@@ -28,6 +29,9 @@ pub enum Kind {
     Future,
     /// Valid, for this one DNS name.
     Named(&'static str),
+    /// localhost and 127.0.0.1, expiring this many days (and 12 hours) from now: whole
+    /// days left stay exactly this many for the rest of the test.
+    ExpiresInDays(i64),
 }
 
 impl Ca {
@@ -46,12 +50,20 @@ impl Ca {
     }
 
     pub fn issue(&self, kind: Kind, dir: &Path, file_stem: &str) -> ServerCert {
+        let year = |y| date_time_ymd(y, 1, 1);
+        let localhost = || vec!["localhost".to_string()];
         let (names, ip, from, to) = match kind {
-            Kind::Valid => (vec!["localhost".to_string()], true, 2025, 2035),
-            Kind::Expired => (vec!["localhost".to_string()], true, 2020, 2021),
-            Kind::WrongName => (vec!["mail.other.test".to_string()], false, 2025, 2035),
-            Kind::Future => (vec!["localhost".to_string()], true, 2099, 2100),
-            Kind::Named(name) => (vec![name.to_string()], false, 2025, 2035),
+            Kind::Valid => (localhost(), true, year(2025), year(2035)),
+            Kind::Expired => (localhost(), true, year(2020), year(2021)),
+            Kind::WrongName => (
+                vec!["mail.other.test".to_string()],
+                false,
+                year(2025),
+                year(2035),
+            ),
+            Kind::Future => (localhost(), true, year(2099), year(2100)),
+            Kind::Named(name) => (vec![name.to_string()], false, year(2025), year(2035)),
+            Kind::ExpiresInDays(days) => (localhost(), true, year(2025), days_from_now(days)),
         };
         let mut params = CertificateParams::new(names.clone()).expect("leaf params");
         if ip {
@@ -62,12 +74,20 @@ impl Ca {
         params
             .distinguished_name
             .push(DnType::CommonName, names[0].as_str());
-        params.not_before = date_time_ymd(from, 1, 1);
-        params.not_after = date_time_ymd(to, 1, 1);
+        params.not_before = from;
+        params.not_after = to;
         let key = KeyPair::generate().expect("leaf key");
         let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
         write(dir, file_stem, &cert.pem(), &key.serialize_pem())
     }
+}
+
+fn days_from_now(days: i64) -> time::OffsetDateTime {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    time::OffsetDateTime::from_unix_timestamp(now + days * 86_400 + 43_200).expect("a date")
 }
 
 /// A self-signed server certificate for localhost and 127.0.0.1.

@@ -528,6 +528,103 @@ except (socket.timeout, ConnectionResetError) as e:
 check("silent: held connection closed at exit", got == b"" or "ConnectionReset" in str(got), got)
 first.close()
 
+# ---- misbehaving variants -------------------------------------------------------------
+def silent_for(sock, seconds):
+    """True if nothing (not even EOF) arrives within `seconds`."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(100) is None
+    except socket.timeout:
+        return True
+
+
+srv = Server("bad-greeting", auth=False, tls=False)
+raw = Raw(srv.port, variant="bad-greeting")
+expect("bad-greeting: greeting", raw.reply(),
+       ["554 5.7.1 mx.test.invalid ESMTP not accepting connections from you"])
+expect("bad-greeting: EHLO", raw.cmd("EHLO client.test"), ["503 5.5.1 Bad sequence of commands"])
+expect("bad-greeting: QUIT", raw.cmd("QUIT"), ["221 2.0.0 Bye"])
+expect("bad-greeting: closed after QUIT", raw.reply(), ["<EOF>"])
+raw.close()
+srv.stop("eof")
+
+srv = Server("reject-ehlo", auth=False, tls=False)
+raw = Raw(srv.port, variant="reject-ehlo")
+expect("reject-ehlo: banner", raw.reply(), [BANNER])
+expect("reject-ehlo: EHLO", raw.one("EHLO client.test"), "501 5.5.4 HELO/EHLO argument invalid")
+expect("reject-ehlo: HELO", raw.one("HELO client.test"), "501 5.5.4 HELO/EHLO argument invalid")
+expect("reject-ehlo: QUIT", raw.one("QUIT"), "221 Bye")
+raw.close()
+srv.stop("eof")
+
+srv = Server("stall-after-ehlo")
+raw, ehlo = session(srv, tls=False)
+expect("stall-after-ehlo: EHLO", ehlo, BASE + ["250-STARTTLS", "250 HELP"])
+raw.sock.sendall(b"STARTTLS\r\n")
+check("stall-after-ehlo: no reply to STARTTLS in 2 s", silent_for(raw.sock, 2))
+raw.sock.sendall(b"QUIT\r\n")
+check("stall-after-ehlo: nor to QUIT after it", silent_for(raw.sock, 1))
+other, _ = session(srv, tls=False)  # one stalled client does not stall the server
+other.close()
+rc, seconds = srv.stop("eof")
+check(f"stall-after-ehlo: exits 0 on EOF with a stalled connection ({seconds:.2f}s)",
+      rc == 0 and seconds < 3, rc)
+raw.close()
+
+srv = Server("starttls-injection")
+raw, _ = session(srv, tls=False)
+raw.sock.sendall(b"STARTTLS\r\n")
+raw.sock.settimeout(5)
+got = raw.sock.recv(65536)  # one write: both lines arrive in one segment on loopback
+expect("starttls-injection: 220 and the injected line together", got,
+       b"220 Ready to start TLS\r\n250 injected\r\n")
+raw.sock = client_ctx().wrap_socket(raw.sock, server_hostname="127.0.0.1")
+check(f"starttls-injection: the handshake still works ({raw.sock.version()})",
+      raw.sock.version() is not None)
+expect("starttls-injection: EHLO after TLS", raw.cmd("EHLO client.test"),
+       BASE + ["250-AUTH LOGIN PLAIN", "250 HELP"])
+raw.close()
+srv.stop("eof")
+
+srv = Server("tls-garbage")
+raw, _ = session(srv, tls=False)
+expect("tls-garbage: STARTTLS", raw.cmd("STARTTLS"), ["220 Ready to start TLS"])
+try:
+    client_ctx().wrap_socket(raw.sock, server_hostname="127.0.0.1")
+    check("tls-garbage: handshake fails", False, "handshake succeeded")
+except ssl.SSLError as e:
+    check(f"tls-garbage: handshake fails ({e.reason})", e.reason == "WRONG_VERSION_NUMBER", e)
+raw.close()
+srv.stop("eof")
+
+srv = Server("hostile-long-line", auth=False, tls=False)
+raw = Raw(srv.port, variant="hostile-long-line")
+raw.sock.settimeout(2)
+got = b""
+try:
+    while len(got) < 6000:
+        data = raw.sock.recv(65536)
+        if not data:
+            break
+        got += data
+except socket.timeout:
+    pass
+check(f"hostile-long-line: 5000 bytes, no line end ({len(got)})",
+      len(got) == 5000 and got.startswith(b"220 x") and b"\n" not in got, got[:40])
+check("hostile-long-line: connection held", silent_for(raw.sock, 1))
+raw.close()
+srv.stop("eof")
+
+srv = Server("hostile-many-lines", auth=False, tls=False)
+raw = Raw(srv.port, variant="hostile-many-lines")
+expect("hostile-many-lines: banner", raw.reply(), [BANNER])
+lines = raw.cmd("EHLO client.test")
+check(f"hostile-many-lines: EHLO of {len(lines)} lines",
+      len(lines) == 501 and lines[0] == "250-X-LINE-0" and lines[-1] == "250 HELP", lines[-2:])
+expect("hostile-many-lines: QUIT", raw.one("QUIT"), "221 Bye")
+raw.close()
+srv.stop("eof")
+
 # ---- command line: fixed port, setup errors -------------------------------------------
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))

@@ -6,7 +6,8 @@ on aiosmtpd (see requirements.txt for the pinned version).
 
     python3 tests/servers/smtp_server.py --variant NAME
         [--cert PEM --key PEM]        # TLS variants (all but plaintext-auth,
-                                      #   no-starttls, drop-after-connect, silent)
+                                      #   no-starttls, drop-after-connect, silent,
+                                      #   bad-greeting, reject-ehlo, hostile-*)
         [--user USER --pass-env VAR]  # variants that offer AUTH; the password is
                                       #   read from $VAR, never from argv
         [--store DIR]                 # write accepted messages to DIR
@@ -50,6 +51,27 @@ Fixed behaviour shared by every SMTP variant:
     `504 5.5.4 Unrecognized authentication type` (ntlm-only: every AUTH once
     in TLS; no-auth: every AUTH).
   * TLS is TLS 1.2 or 1.3, except for tls-legacy (TLS 1.0/1.1 only).
+
+Misbehaving variants (each breaks one rule; everything else as above):
+  * bad-greeting: greets with `554 5.7.1 mx.test.invalid ESMTP not accepting
+    connections from you`, then answers QUIT with `221 2.0.0 Bye` (and
+    closes) and every other line with `503 5.5.1 Bad sequence of commands`
+    (RFC 5321 3.1). Plaintext, no AUTH.
+  * reject-ehlo: answers EHLO and HELO with `501 5.5.4 HELO/EHLO argument
+    invalid`. Plaintext, no AUTH.
+  * stall-after-ehlo: answers EHLO (STARTTLS offered), then never answers
+    another command (STARTTLS, AUTH, MAIL, QUIT ...): the connection stays
+    open and silent until the client leaves.
+  * starttls-injection: answers STARTTLS with `220 Ready to start TLS\r\n250
+    injected\r\n` in ONE write (bytes before the handshake, the CVE-2011-0411
+    pattern), then does the TLS handshake as usual.
+  * tls-garbage: answers STARTTLS with `220 Ready to start TLS`, waits for
+    the client's first TLS bytes, answers them with the plaintext line
+    `not TLS: plaintext after STARTTLS` and closes.
+  * hostile-long-line: greets with `220 ` followed by 4,996 `x` and no line
+    end, then sends nothing more until the client leaves. Plaintext.
+  * hostile-many-lines: a normal greeting, then EHLO gets 500 `250-X-LINE-<n>`
+    continuation lines before `250 HELP`. Plaintext, no AUTH.
 """
 
 import argparse
@@ -95,6 +117,8 @@ class Variant:
     slow_banner: bool = False     # wait --delay-banner seconds before the 220
     refuse_sender: bool = False   # MAIL FROM must equal --user
     ntlm_only: bool = False       # offer AUTH NTLM, refuse every AUTH
+    # The misbehaving variants: the name of the key in QUIRKS (the SMTP class).
+    quirk: Optional[str] = None
 
 
 VARIANTS = {
@@ -111,6 +135,13 @@ VARIANTS = {
     "tls-legacy": Variant("starttls", MECHANISMS, legacy_tls=True),
     "drop-after-connect": Variant("raw"),
     "silent": Variant("raw"),
+    "bad-greeting": Variant("none", quirk="bad-greeting"),
+    "reject-ehlo": Variant("none", quirk="reject-ehlo"),
+    "stall-after-ehlo": Variant("starttls", MECHANISMS, quirk="stall-after-ehlo"),
+    "starttls-injection": Variant("starttls", MECHANISMS, quirk="starttls-injection"),
+    "tls-garbage": Variant("starttls", MECHANISMS, quirk="tls-garbage"),
+    "hostile-long-line": Variant("none", quirk="hostile-long-line"),
+    "hostile-many-lines": Variant("none", quirk="hostile-many-lines"),
 }
 
 
@@ -233,6 +264,128 @@ class NtlmOnlySMTP(PreflightSMTP):
     async def auth_NTLM(self, _server, _args) -> AuthResult:
         await self.push("504 5.5.4 Unrecognized authentication type")
         return AuthResult(success=False, handled=True)
+
+
+# ---------------------------------------------------------------------------
+# The misbehaving variants (see the module docstring). Each overrides as little
+# of aiosmtpd as it can; the client is never trusted to behave either.
+# ---------------------------------------------------------------------------
+
+async def _hold(reader: asyncio.StreamReader) -> None:
+    """Reads and discards until the client leaves (or the server stops)."""
+    while await reader.read(65536):
+        pass
+
+
+class BadGreetingSMTP(PreflightSMTP):
+    """bad-greeting: refuses the session in its greeting, then accepts only QUIT."""
+
+    async def _handle_client(self) -> None:
+        # Replaces aiosmtpd's loop, which would start with a 220.
+        await self.push(f"554 5.7.1 {HOSTNAME} ESMTP not accepting connections from you")
+        while self.transport is not None:
+            try:
+                line = await self._reader.readline()
+            except ValueError:  # a line beyond the reader's limit: not worth a reply
+                line = b""
+            if not line:
+                self.transport.close()
+                break
+            if line.strip().upper() == b"QUIT":
+                await self.push("221 2.0.0 Bye")
+                self.transport.close()
+                break
+            await self.push("503 5.5.1 Bad sequence of commands")
+
+
+class RejectEhloSMTP(PreflightSMTP):
+    """reject-ehlo: no EHLO or HELO argument is good enough."""
+
+    async def smtp_EHLO(self, hostname: str):
+        await self.push("501 5.5.4 HELO/EHLO argument invalid")
+
+    async def smtp_HELO(self, hostname: str):
+        await self.push("501 5.5.4 HELO/EHLO argument invalid")
+
+
+class StallAfterEhloSMTP(PreflightSMTP):
+    """stall-after-ehlo: every command after EHLO/HELO waits forever.
+
+    Blocking inside the command keeps aiosmtpd's loop from reading (and
+    answering) anything else; it is cancelled when the connection is lost.
+    """
+
+    async def _stall(self, arg: str):
+        log.info("%r: stalling (no reply, ever)", self.session.peer)
+        await asyncio.Event().wait()
+
+    smtp_STARTTLS = smtp_AUTH = smtp_MAIL = smtp_RCPT = smtp_DATA = _stall
+    smtp_RSET = smtp_NOOP = smtp_VRFY = smtp_QUIT = _stall
+
+
+class StartTlsInjectionSMTP(PreflightSMTP):
+    """starttls-injection: a second reply in the same write as STARTTLS's 220."""
+
+    _inject = False
+
+    async def smtp_STARTTLS(self, arg: str):
+        self._inject = True  # aiosmtpd's STARTTLS pushes its 220 first thing
+        await super().smtp_STARTTLS(arg)
+
+    async def push(self, status):
+        if self._inject and status == "220 Ready to start TLS":
+            self._inject = False
+            status += "\r\n250 injected"  # push() adds the final CRLF: one write
+        await super().push(status)
+
+
+class TlsGarbageSMTP(PreflightSMTP):
+    """tls-garbage: says 220 to STARTTLS, then answers the ClientHello in plaintext."""
+
+    async def smtp_STARTTLS(self, arg: str):
+        await self.push("220 Ready to start TLS")
+        try:
+            hello = await asyncio.wait_for(self._reader.read(65536), 10)
+        except asyncio.TimeoutError:
+            hello = b""
+        log.info("%r: %d byte(s) of handshake answered with plaintext",
+                 self.session.peer, len(hello))
+        self._writer.write(b"not TLS: plaintext after STARTTLS\r\n")
+        await self._writer.drain()
+        self.transport.close()
+
+
+class HostileLongLineSMTP(PreflightSMTP):
+    """hostile-long-line: a 5,000-byte greeting line that never ends."""
+
+    async def _handle_client(self) -> None:
+        self._writer.write(b"220 " + b"x" * 4996)
+        await self._writer.drain()
+        await _hold(self._reader)
+        if self.transport is not None:
+            self.transport.close()
+
+
+class HostileManyLinesSMTP(PreflightSMTP):
+    """hostile-many-lines: an EHLO reply of 501 lines."""
+
+    async def smtp_EHLO(self, hostname: str):
+        self.session.host_name = hostname
+        self.session.extended_smtp = True
+        self._writer.write(b"".join(f"250-X-LINE-{n}\r\n".encode() for n in range(500))
+                           + b"250 HELP\r\n")
+        await self._writer.drain()
+
+
+QUIRKS = {
+    "bad-greeting": BadGreetingSMTP,
+    "reject-ehlo": RejectEhloSMTP,
+    "stall-after-ehlo": StallAfterEhloSMTP,
+    "starttls-injection": StartTlsInjectionSMTP,
+    "tls-garbage": TlsGarbageSMTP,
+    "hostile-long-line": HostileLongLineSMTP,
+    "hostile-many-lines": HostileManyLinesSMTP,
+}
 
 
 class Handler:
@@ -396,6 +549,8 @@ def make_factory(args, variant: Variant, password: Optional[str]):
         banner_delay=args.delay_banner if variant.slow_banner else 0.0,
     )
     smtp_class = NtlmOnlySMTP if variant.ntlm_only else PreflightSMTP
+    if variant.quirk:
+        smtp_class = QUIRKS[variant.quirk]
 
     def factory():
         return smtp_class(handler, **kwargs)
