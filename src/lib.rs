@@ -15,5 +15,6 @@ pub mod mx;
 pub mod passcode;
 pub mod policy_records;
 pub mod report;
+pub mod sink;
 pub mod smtp;
 pub mod spf;

@@ -63,6 +63,22 @@ fn run(cli: Cli) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::smtp::run(settings, &mut out))
         }
+        Command::Sink(args) => {
+            let path = args.output.output.clone();
+            let mut out = match &path {
+                Some(p) => match File::create(p) {
+                    Ok(f) => Box::new(BufWriter::new(f)) as Box<dyn Write>,
+                    Err(e) => {
+                        return Ok(Outcome::InputError(format!(
+                            "cannot write {}: {e}",
+                            p.display()
+                        )));
+                    }
+                },
+                None => Box::new(BufWriter::new(io::stdout().lock())),
+            };
+            runtime()?.block_on(commands::sink::run(args, &mut out))
+        }
         Command::Send(args) => {
             let settings = match SendSettings::from_args(args) {
                 Ok(s) => s,

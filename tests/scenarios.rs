@@ -231,7 +231,12 @@ async fn every_scenario_raises_what_it_expects() {
         .filter(|c| {
             !matches!(
                 c.area,
-                Area::Config | Area::Smtp | Area::Tls | Area::Template | Area::Send
+                Area::Config
+                    | Area::Smtp
+                    | Area::Tls
+                    | Area::Template
+                    | Area::Send
+                    | Area::Received
             )
         })
     {

@@ -44,6 +44,10 @@ pub enum Command {
     /// passcode mail to --to (or write it with --dry-run --out FILE).
     #[command(after_help = EXIT_CODES)]
     Send(Box<SendArgs>),
+    /// An SMTP server to point a connector at during setup: stores and grades each message
+    /// (DKIM, alignment, template rendering, TLS, AUTH); never relays.
+    #[command(after_help = EXIT_CODES)]
+    Sink(Box<SinkArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
 }
@@ -133,6 +137,48 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub probe: ProbeArgs,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct SinkArgs {
+    /// Where to listen (loopback only, unless --public).
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:2525")]
+    pub listen: String,
+
+    /// Listen on a non-loopback address too (the sink still never relays).
+    #[arg(long)]
+    pub public: bool,
+
+    /// The certificate (PEM) for STARTTLS; default: a self-signed one made at start.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Accept only this login: USER:ENV, the password in environment variable ENV
+    /// (default: any login is accepted and recorded).
+    #[arg(long, value_name = "USER:PASS_ENV")]
+    pub require_auth: Option<String>,
+
+    /// The folder for the stored messages (`N.eml`) and the certificate (`sink-cert.pem`).
+    #[arg(long, value_name = "DIR", default_value = "mailpreflight-sink")]
+    pub store: PathBuf,
+
+    /// Exit after the first message, with its report's exit code.
+    #[arg(long)]
+    pub once: bool,
+
+    /// The largest message accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_size: usize,
 
     #[command(flatten)]
     pub dns: DnsOptions,

@@ -3,6 +3,7 @@
 pub mod dns;
 pub mod explain;
 pub mod send;
+pub mod sink;
 pub mod smtp;
 
 /// What `main` maps to an exit code.

@@ -14,6 +14,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::config::codes::ALL,
         crate::smtp::codes::ALL,
         crate::passcode::codes::ALL,
+        crate::sink::codes::ALL,
     ]
     .into_iter()
     .flatten()

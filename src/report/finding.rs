@@ -48,6 +48,7 @@ pub enum Area {
     Tls,
     Template,
     Send,
+    Received,
 }
 
 impl Area {
@@ -66,6 +67,7 @@ impl Area {
             Area::Tls => "TLS and certificates",
             Area::Template => "Templates (Logto's passcode mail)",
             Area::Send => "The test passcode mail: DKIM signing, verification and delivery",
+            Area::Received => "Received mail (sink, inspect)",
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct DomainFacts {
     /// The test passcode mail (`send`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::passcode::MessageFacts>,
+    /// A received message (`sink`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<crate::sink::grade::ReceivedFacts>,
 }
 
 /// One audited domain.

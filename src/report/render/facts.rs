@@ -54,6 +54,9 @@ pub fn sections(facts: &DomainFacts) -> Vec<Section> {
             out.push(policy_record_section(title, record));
         }
     }
+    if let Some(received) = &facts.received {
+        out.push(super::received_facts::section(received));
+    }
     if let Some(message) = &facts.message {
         out.push(super::message_facts::section(message));
     }

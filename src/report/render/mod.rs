@@ -8,6 +8,7 @@ mod json;
 mod junit;
 mod markdown;
 mod message_facts;
+mod received_facts;
 mod sarif;
 mod smtp_facts;
 mod table;

@@ -1,0 +1,226 @@
+//! What a received message says about the connector that sent it: DKIM (verified through
+//! the run's DNS layer), alignment of From, DKIM d= and the envelope sender, the template as
+//! rendered (placeholders left, HTML without text), and the SMTP session it came in on.
+
+use super::codes;
+use crate::dkim::verify_mail::{self, SignatureCheck};
+use crate::dmarc::orgdomain::same_organization;
+use crate::dns::Dns;
+use crate::report::{Evidence, Finding};
+use mail_parser::MimeHeaders;
+use serde::Serialize;
+
+/// The SMTP session a message came in on, as the sink saw it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SessionFacts {
+    pub peer: String,
+    pub helo: Option<String>,
+    /// The TLS version, when the session was encrypted.
+    pub tls: Option<String>,
+    pub auth_mechanism: Option<String>,
+    pub auth_user: Option<String>,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceivedFacts {
+    pub session: SessionFacts,
+    pub bytes: usize,
+    pub stored_as: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    /// Content types of the message's parts (`text/plain`, `text/html`…).
+    pub parts: Vec<String>,
+    pub dkim: Vec<SignatureCheck>,
+    pub placeholders_left: Vec<String>,
+}
+
+fn domain_of(addr: &str) -> Option<String> {
+    addr.rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+}
+
+/// Placeholders still in the text (`{{ code }}`), at most 20.
+fn leftover_placeholders(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        let Some(end) = after.find("}}").filter(|e| *e <= 64) else {
+            rest = after;
+            continue;
+        };
+        let key = after[..end].trim();
+        if !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            let p = format!("{{{{{key}}}}}");
+            if !out.contains(&p) && out.len() < 20 {
+                out.push(p);
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+pub async fn grade(
+    dns: &Dns,
+    message: &[u8],
+    session: SessionFacts,
+    stored_as: Option<String>,
+) -> (Vec<Finding>, ReceivedFacts) {
+    let mut findings = Vec::new();
+    let parsed = mail_parser::MessageParser::default().parse(message);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string);
+    let subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject())
+        .map(str::to_string);
+    let message_id = parsed
+        .as_ref()
+        .and_then(|m| m.message_id())
+        .map(str::to_string);
+    let mut parts = Vec::new();
+    let mut texts = Vec::new();
+    if let Some(m) = &parsed {
+        for part in m.parts.iter().take(100) {
+            let ct = part.content_type().map_or("text/plain".to_string(), |c| {
+                format!("{}/{}", c.c_type, c.c_subtype.as_deref().unwrap_or(""))
+                    .to_ascii_lowercase()
+            });
+            if ct.starts_with("text/") {
+                if let Some(t) = part.text_contents() {
+                    texts.push(t.to_string());
+                }
+            }
+            if !ct.starts_with("multipart/") {
+                parts.push(ct);
+            }
+        }
+        if let Some(s) = m.subject() {
+            texts.push(s.to_string());
+        }
+    }
+    let subject_id = from.clone().unwrap_or_else(|| "(no From)".into());
+    let placeholders_left = leftover_placeholders(&texts.join("\n"));
+    if !placeholders_left.is_empty() {
+        findings.push(Finding::new(
+            &codes::UNRENDERED_PLACEHOLDER,
+            subject_id.clone(),
+            format!(
+                "the message contains {} unrendered",
+                placeholders_left.join(", ")
+            ),
+        ));
+    }
+    if parts.iter().any(|p| p == "text/html") && !parts.iter().any(|p| p == "text/plain") {
+        findings.push(Finding::new(
+            &codes::NO_TEXT_PART,
+            subject_id.clone(),
+            "the message is text/html only".to_string(),
+        ));
+    }
+    if session.tls.is_none() {
+        findings.push(Finding::new(
+            &codes::NO_TLS,
+            session.peer.clone(),
+            format!("the message from {} arrived without TLS", session.peer),
+        ));
+    }
+    let from_domain = from.as_deref().and_then(domain_of);
+    if session.mail_from.is_empty() {
+        findings.push(Finding::new(
+            &codes::EMPTY_ENVELOPE,
+            subject_id.clone(),
+            "MAIL FROM:<> (empty envelope sender)".to_string(),
+        ));
+    } else if let (Some(fd), Some(ed)) = (&from_domain, domain_of(&session.mail_from))
+        && !same_organization(fd, &ed)
+    {
+        findings.push(Finding::new(
+            &codes::ENVELOPE_NOT_ALIGNED,
+            subject_id.clone(),
+            format!(
+                "MAIL FROM <{}> is not in the organization of the From domain {fd}",
+                session.mail_from
+            ),
+        ));
+    }
+    let dkim = verify_mail::verify(dns, message).await.unwrap_or_default();
+    if dkim.is_empty() {
+        findings.push(Finding::new(
+            &codes::UNSIGNED,
+            subject_id.clone(),
+            "no DKIM-Signature header".to_string(),
+        ));
+    }
+    for c in &dkim {
+        if c.result != "pass" {
+            findings.push(
+                Finding::new(
+                    &codes::DKIM_FAILED,
+                    format!("{}._domainkey.{}", c.selector, c.domain),
+                    format!(
+                        "d={} s={} {}: {} (key lookup {})",
+                        c.domain,
+                        c.selector,
+                        c.result,
+                        c.reason.clone().unwrap_or_default(),
+                        c.key_lookup
+                    ),
+                )
+                .evidence(Evidence::Value {
+                    label: "signed-headers".into(),
+                    value: c.signed_headers.join(":"),
+                }),
+            );
+        } else if let Some(fd) = &from_domain
+            && !same_organization(fd, &c.domain)
+        {
+            findings.push(Finding::new(
+                &codes::DKIM_NOT_ALIGNED,
+                subject_id.clone(),
+                format!(
+                    "d={} passes but is not aligned with the From domain {fd}",
+                    c.domain
+                ),
+            ));
+        }
+    }
+    let facts = ReceivedFacts {
+        session,
+        bytes: message.len(),
+        stored_as,
+        from,
+        subject,
+        message_id,
+        parts,
+        dkim,
+        placeholders_left,
+    };
+    (findings, facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_left_in_text() {
+        assert_eq!(
+            leftover_placeholders("code {{ code }} and {{link}} {{code}}"),
+            ["{{code}}", "{{link}}"]
+        );
+        assert!(leftover_placeholders("{ {code} } {{ a b }} {{").is_empty());
+    }
+}
