@@ -3,4 +3,5 @@
 //! DNS, no clock (callers pass `now`), and bounded so that a hostile message cannot make it
 //! loop or allocate without limit.
 
+pub mod date;
 pub mod headers;
