@@ -33,7 +33,6 @@ enum Tok<'a> {
 }
 
 /// Words (letters and digits) and single punctuation, with comments and whitespace dropped.
-/// Comment nesting is counted, not recursed into, so depth costs nothing.
 fn tokens(text: &str) -> Result<Vec<(usize, Tok<'_>)>, DateError> {
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -41,28 +40,10 @@ fn tokens(text: &str) -> Result<Vec<(usize, Tok<'_>)>, DateError> {
     while i < b.len() {
         match b[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b'(' => {
-                let start = i;
-                let mut depth = 0usize;
-                while i < b.len() {
-                    match b[i] {
-                        b'\\' => i += 1,
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return Err(err(start, "a comment that is never closed"));
-                }
-                i += 1;
-            }
+            b'(' => match super::lex::comment_end(b, i) {
+                Some(end) => i = end,
+                None => return Err(err(i, "a comment that is never closed")),
+            },
             c if c.is_ascii_alphanumeric() => {
                 let start = i;
                 while i < b.len() && b[i].is_ascii_alphanumeric() {

@@ -5,3 +5,8 @@
 
 pub mod date;
 pub mod headers;
+pub mod lex;
+pub mod received;
+
+#[cfg(test)]
+mod received_tests;
