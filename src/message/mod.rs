@@ -3,10 +3,13 @@
 //! DNS, no clock (callers pass `now`), and bounded so that a hostile message cannot make it
 //! loop or allocate without limit.
 
+pub mod auth_results;
 pub mod date;
 pub mod headers;
 pub mod lex;
 pub mod received;
 
+#[cfg(test)]
+mod auth_results_tests;
 #[cfg(test)]
 mod received_tests;
