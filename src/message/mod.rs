@@ -5,6 +5,7 @@
 
 pub mod auth_results;
 pub mod date;
+pub mod dkim_signature;
 pub mod headers;
 pub mod lex;
 pub mod received;
