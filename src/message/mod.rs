@@ -14,3 +14,5 @@ pub mod received;
 mod auth_results_tests;
 #[cfg(test)]
 mod received_tests;
+#[cfg(test)]
+mod tests;
