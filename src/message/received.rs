@@ -202,17 +202,20 @@ pub fn parse(value: &str) -> Received {
     };
 
     let mut clauses: Vec<(Kw, Clause)> = Vec::new();
+    // Which keywords were seen: a flag each, so that `from from from …` stays linear.
+    let mut seen = [false; 6];
     for &(offset, tok) in clause_toks {
         match tok {
             Tok::Word(w) => match keyword(w) {
-                Some(kw) if clauses.iter().any(|c| c.0 == kw) => {
-                    r.problems.push(Problem {
-                        offset,
-                        message: format!("a second `{w}` clause; the first one is used"),
-                    });
+                Some(kw) => {
+                    if std::mem::replace(&mut seen[kw as usize], true) {
+                        r.problems.push(Problem {
+                            offset,
+                            message: format!("a second `{w}` clause; the first one is used"),
+                        });
+                    }
                     clauses.push((kw, Clause::default()));
                 }
-                Some(kw) => clauses.push((kw, Clause::default())),
                 None => match clauses.last_mut() {
                     Some(c) => c.1.words.push(w),
                     None => r.problems.push(Problem {
