@@ -11,6 +11,7 @@ fn help_texts_are_stable() {
         (vec!["dns", "--help"], "help_dns.txt"),
         (vec!["smtp", "--help"], "help_smtp.txt"),
         (vec!["send", "--help"], "help_send.txt"),
+        (vec!["sink", "--help"], "help_sink.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

@@ -144,6 +144,7 @@ pub async fn run(args: Box<SinkArgs>, out: &mut dyn Write) -> std::io::Result<Ou
             return Ok(Outcome::Completed { failed: any_failed });
         };
         n += 1;
+        let mut session_end = msg.session_end.clone();
         let mut target = report_for(&dns, n, msg).await;
         output.policy.apply(&mut target);
         let mut report = Report::new("sink", output.policy.fail_on.as_str());
@@ -157,6 +158,8 @@ pub async fn run(args: Box<SinkArgs>, out: &mut dyn Write) -> std::io::Result<Ou
         }
         out.flush()?;
         if args.once {
+            // Let the client finish its session (QUIT) before the process exits.
+            let _ = tokio::time::timeout(Duration::from_secs(5), session_end.changed()).await;
             return Ok(Outcome::Completed {
                 failed: report.summary.failed,
             });

@@ -98,10 +98,10 @@ pub async fn grade(
                 format!("{}/{}", c.c_type, c.c_subtype.as_deref().unwrap_or(""))
                     .to_ascii_lowercase()
             });
-            if ct.starts_with("text/") {
-                if let Some(t) = part.text_contents() {
-                    texts.push(t.to_string());
-                }
+            if ct.starts_with("text/")
+                && let Some(t) = part.text_contents()
+            {
+                texts.push(t.to_string());
             }
             if !ct.starts_with("multipart/") {
                 parts.push(ct);

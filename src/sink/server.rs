@@ -41,6 +41,9 @@ pub struct Received {
     pub bytes: Vec<u8>,
     pub session: SessionFacts,
     pub stored_as: PathBuf,
+    /// Closes when the session ends (its sender is dropped then): `--once` waits for the
+    /// client's QUIT before exiting.
+    pub session_end: tokio::sync::watch::Receiver<()>,
 }
 
 /// The certificate and key the sink serves: the operator's files, or a fresh self-signed
@@ -171,6 +174,7 @@ async fn session(
     tx: &mpsc::Sender<Received>,
     counter: &AtomicUsize,
 ) -> std::io::Result<()> {
+    let (_session_alive, session_end) = tokio::sync::watch::channel(());
     let mut io: BufReader<Box<dyn Io>> = BufReader::new(Box::new(stream));
     let mut st = State {
         facts: SessionFacts {
@@ -406,6 +410,7 @@ async fn session(
                         bytes: message,
                         session: st.facts.clone(),
                         stored_as: path,
+                        session_end: session_end.clone(),
                     })
                     .await;
             }
