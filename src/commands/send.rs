@@ -10,7 +10,8 @@
 
 use super::Outcome;
 use crate::check::CheckOptions;
-use crate::cli::send_settings::{KeyChoice, SendSettings};
+use crate::cli::send_settings::{KeyChoice, SendPlan, SendSettings};
+use crate::config::Loaded;
 use crate::config::address::parse_mailbox;
 use crate::dkim::signing::{self, KeyAlgorithm};
 use crate::dkim::verify_mail;
@@ -20,6 +21,7 @@ use crate::domain_audit::millis;
 use crate::passcode::{MessageFacts, SigningFacts, build, codes, lint, render};
 use crate::report::{DomainFacts, DomainReport, Evidence, Finding, Report, render as reporters};
 use crate::smtp::probe::Delivery;
+use crate::smtp::{ProbeInput, SmtpFacts};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
@@ -34,20 +36,6 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
         Err(e) => return Ok(Outcome::CannotRun(e.to_string())),
     };
     let view = dns.view();
-    let c = &settings.loaded.config;
-    let mut findings: Vec<Finding> = settings.loaded.findings.clone();
-    let from_raw = c.from_email.clone().unwrap_or_default();
-    let from_domain = parse_mailbox(&from_raw)
-        .ok()
-        .map(|m| m.domain.to_ascii_lowercase());
-    findings.extend(lint::lint(&c.templates, from_domain.as_deref()));
-
-    let template = c
-        .templates
-        .iter()
-        .find(|t| t.usage_type.as_deref() == Some(settings.usage.as_str()));
-    let mut message_facts = None;
-    let mut smtp_facts = None;
     let endpoint = format!(
         "{}:{}",
         settings.probe.plan.host,
@@ -57,88 +45,17 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
             .port
             .map_or("?".into(), |p| p.to_string())
     );
-    match template {
-        None => findings.push(Finding::new(
-            &codes::USAGE_NOT_CONFIGURED,
-            c.path_of("templates"),
-            format!("no template has usageType \"{}\": nothing to send (the real flow fails with TemplateNotFound)", settings.usage),
-        )),
-        Some(t) => {
-            let payload: BTreeMap<String, String> = [
-                ("code".to_string(), settings.code.clone()),
-                ("locale".to_string(), "en".to_string()),
-            ]
-            .into_iter()
-            .collect();
-            let subject = render::render(t.subject.as_deref().unwrap_or(""), &payload);
-            let body = render::render(t.content.as_deref().unwrap_or(""), &payload);
-            let html = t.content_type.as_deref() == Some("text/html");
-            let token = format!("{:016x}.{:x}", build::random_u64(), build::now_unix());
-            let built = build::build(&build::MessageSpec {
-                from: &from_raw,
-                from_domain: from_domain.as_deref().unwrap_or("localhost"),
-                to: &settings.to,
-                reply_to: c.reply_to.as_deref(),
-                subject: &subject,
-                body: &body,
-                html,
-                custom_headers: &c.custom_headers,
-                test_marker: settings.test_marker,
-                now: build::now_unix(),
-                token: &token,
-            });
-            if built.bytes.len() > build::MAX_MESSAGE_BYTES {
-                return Ok(Outcome::InputError(format!(
-                    "the rendered message is {} bytes, above the {} byte limit",
-                    built.bytes.len(),
-                    build::MAX_MESSAGE_BYTES
-                )));
-            }
-            if built.bytes.len() > CLIP_BYTES {
-                findings.push(Finding::new(&codes::TOO_LARGE, t.path.clone(), format!("the rendered {} mail is {} bytes", settings.usage, built.bytes.len())));
-            }
-            let (bytes, dkim, unsigned_reason) =
-                sign_and_verify(&settings, &view, &built.bytes, from_domain.as_deref(), &mut findings).await;
-            let mut facts = MessageFacts {
-                usage_type: settings.usage.clone(),
-                code: settings.code.clone(),
-                from: from_raw.clone(),
-                to: settings.to.clone(),
-                subject: built.subject.clone(),
-                message_id: built.message_id.clone(),
-                content_type: t.content_type.clone().unwrap_or_default(),
-                bytes: bytes.len(),
-                placeholders: render::placeholders(t.content.as_deref().unwrap_or("")),
-                dkim,
-                unsigned_reason,
-                written_to: None,
-            };
-            match &settings.out {
-                Some(path) => {
-                    if let Err(e) = std::fs::write(path, &bytes) {
-                        return Ok(Outcome::InputError(format!("cannot write {}: {e}", path.display())));
-                    }
-                    facts.written_to = Some(path.display().to_string());
-                }
-                None => {
-                    let mut input = settings.probe.clone();
-                    input.delivery = Some(Delivery {
-                        to: settings.to.clone(),
-                        message: bytes,
-                    });
-                    let result = crate::smtp::probe::run(view.dns(), &input).await;
-                    findings.extend(result.findings);
-                    smtp_facts = Some(result.facts);
-                }
-            }
-            message_facts = Some(facts);
-        }
-    }
-
+    let mut findings: Vec<Finding> = settings.loaded.findings.clone();
+    let composed = match compose(&settings.loaded, &settings.plan, &settings.probe, &view).await {
+        Ok(c) => c,
+        Err(message) => return Ok(Outcome::InputError(message)),
+    };
+    findings.extend(composed.findings);
+    let (message_facts, smtp_facts) = (composed.message, composed.smtp);
     let output = &settings.output;
     let mut report = Report::new("send", output.policy.fail_on.as_str());
     let mut target = DomainReport {
-        domain: if settings.out.is_some() {
+        domain: if settings.plan.out.is_some() {
             format!("{} (dry run)", endpoint)
         } else {
             endpoint
@@ -166,17 +83,133 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
     })
 }
 
+/// What composing (and sending) the test mail produced.
+pub struct Composed {
+    pub findings: Vec<Finding>,
+    pub message: Option<MessageFacts>,
+    /// The delivery session, unless `--dry-run`.
+    pub smtp: Option<SmtpFacts>,
+}
+
+/// Renders, builds, signs, verifies and (unless `plan.out`) delivers the test mail once.
+/// `Err` is an input error (a message above the size limit, an unwritable --out).
+pub async fn compose(
+    loaded: &Loaded,
+    plan: &SendPlan,
+    probe: &ProbeInput,
+    view: &DnsView,
+) -> Result<Composed, String> {
+    let c = &loaded.config;
+    let mut findings: Vec<Finding> = Vec::new();
+    let from_raw = c.from_email.clone().unwrap_or_default();
+    let from_domain = parse_mailbox(&from_raw)
+        .ok()
+        .map(|m| m.domain.to_ascii_lowercase());
+    findings.extend(lint::lint(&c.templates, from_domain.as_deref()));
+
+    let template = c
+        .templates
+        .iter()
+        .find(|t| t.usage_type.as_deref() == Some(plan.usage.as_str()));
+    let mut message_facts = None;
+    let mut smtp_facts = None;
+    match template {
+        None => findings.push(Finding::new(
+            &codes::USAGE_NOT_CONFIGURED,
+            c.path_of("templates"),
+            format!("no template has usageType \"{}\": nothing to send (the real flow fails with TemplateNotFound)", plan.usage),
+        )),
+        Some(t) => {
+            let payload: BTreeMap<String, String> = [
+                ("code".to_string(), plan.code.clone()),
+                ("locale".to_string(), "en".to_string()),
+            ]
+            .into_iter()
+            .collect();
+            let subject = render::render(t.subject.as_deref().unwrap_or(""), &payload);
+            let body = render::render(t.content.as_deref().unwrap_or(""), &payload);
+            let html = t.content_type.as_deref() == Some("text/html");
+            let token = format!("{:016x}.{:x}", build::random_u64(), build::now_unix());
+            let built = build::build(&build::MessageSpec {
+                from: &from_raw,
+                from_domain: from_domain.as_deref().unwrap_or("localhost"),
+                to: &plan.to,
+                reply_to: c.reply_to.as_deref(),
+                subject: &subject,
+                body: &body,
+                html,
+                custom_headers: &c.custom_headers,
+                test_marker: plan.test_marker,
+                now: build::now_unix(),
+                token: &token,
+            });
+            if built.bytes.len() > build::MAX_MESSAGE_BYTES {
+                return Err(format!(
+                    "the rendered message is {} bytes, above the {} byte limit",
+                    built.bytes.len(),
+                    build::MAX_MESSAGE_BYTES
+                ));
+            }
+            if built.bytes.len() > CLIP_BYTES {
+                findings.push(Finding::new(&codes::TOO_LARGE, t.path.clone(), format!("the rendered {} mail is {} bytes", plan.usage, built.bytes.len())));
+            }
+            let (bytes, dkim, unsigned_reason) =
+                sign_and_verify(loaded, plan, view, &built.bytes, from_domain.as_deref(), &mut findings).await;
+            let mut facts = MessageFacts {
+                usage_type: plan.usage.clone(),
+                code: plan.code.clone(),
+                from: from_raw.clone(),
+                to: plan.to.clone(),
+                subject: built.subject.clone(),
+                message_id: built.message_id.clone(),
+                content_type: t.content_type.clone().unwrap_or_default(),
+                bytes: bytes.len(),
+                placeholders: render::placeholders(t.content.as_deref().unwrap_or("")),
+                dkim,
+                unsigned_reason,
+                written_to: None,
+            };
+            match &plan.out {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(path, &bytes) {
+                        return Err(format!("cannot write {}: {e}", path.display()));
+                    }
+                    facts.written_to = Some(path.display().to_string());
+                }
+                None => {
+                    let mut input = probe.clone();
+                    input.delivery = Some(Delivery {
+                        to: plan.to.clone(),
+                        message: bytes,
+                    });
+                    let result = crate::smtp::probe::run(view.dns(), &input).await;
+                    findings.extend(result.findings);
+                    smtp_facts = Some(result.facts);
+                }
+            }
+            message_facts = Some(facts);
+        }
+    }
+
+    Ok(Composed {
+        findings,
+        message: message_facts,
+        smtp: smtp_facts,
+    })
+}
+
 /// Signs as configured and verifies the signature against DNS. Returns the bytes to send,
 /// the signing facts, and why the mail is unsigned when it is.
 async fn sign_and_verify(
-    settings: &SendSettings,
+    loaded: &Loaded,
+    plan: &SendPlan,
     view: &DnsView,
     message: &[u8],
     from_domain: Option<&str>,
     findings: &mut Vec<Finding>,
 ) -> (Vec<u8>, Option<SigningFacts>, Option<String>) {
-    let c = &settings.loaded.config;
-    let (pem, selector, domain, source) = match &settings.key {
+    let c = &loaded.config;
+    let (pem, selector, domain, source) = match &plan.key {
         KeyChoice::None => {
             return (message.to_vec(), None, Some("no DKIM key given (--dkim-key) and no dkim option in the config: the mail is signed only if the provider signs it".into()));
         }
