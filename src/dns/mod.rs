@@ -17,7 +17,7 @@ mod zone_parser;
 pub use types::{Answer, Outcome, RType, Rdata, Source};
 pub use zone::{Zone, ZoneError, ZoneRecord, parse_zone};
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,7 +51,21 @@ impl Default for DnsConfig {
     }
 }
 
+/// The cache key: the name with its labels in reverse order (`test.d1.mx` for `mx.d1.test`),
+/// so that every name at or below a domain is one range of the ordered map (see
+/// [`Dns::retire`]).
 type Key = (String, RType);
+
+fn reversed(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, label) in name.rsplit('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(label);
+    }
+    out
+}
 
 /// Counters over a whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -69,7 +83,7 @@ pub struct DnsStats {
 struct Inner {
     overlay: overlay::Overlay,
     network: Option<network::Network>,
-    cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
+    cache: Mutex<BTreeMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
     /// Hashes of the keys already sent upstream, to count duplicates even after
     /// [`Dns::retire`] evicted the answers (8 bytes a key, not the name).
     sent: Mutex<std::collections::HashSet<u64>>,
@@ -111,7 +125,7 @@ impl Dns {
             inner: Arc::new(Inner {
                 overlay: overlay::Overlay::new(config.zones),
                 network,
-                cache: Mutex::new(HashMap::new()),
+                cache: Mutex::new(BTreeMap::new()),
                 sent: Mutex::new(Default::default()),
                 lookups: AtomicU64::new(0),
                 upstream: AtomicU64::new(0),
@@ -130,16 +144,20 @@ impl Dns {
     pub async fn query_traced(&self, name: &str, rtype: RType) -> (Arc<Answer>, bool) {
         let inner = &self.inner;
         inner.lookups.fetch_add(1, Ordering::Relaxed);
-        let key = (name::normalize(name), rtype);
+        let name = name::normalize(name);
+        let key = (reversed(&name), rtype);
         let cell = {
             let mut cache = inner.cache.lock().expect("dns cache lock");
-            cache.entry(key.clone()).or_default().clone()
+            match cache.get(&key) {
+                Some(cell) => cell.clone(),
+                None => cache.entry(key.clone()).or_default().clone(),
+            }
         };
         let mut fetched = false;
         let answer = cell
             .get_or_init(|| {
                 fetched = true;
-                self.fetch(key.0.clone(), rtype)
+                self.fetch(name, rtype)
             })
             .await
             .clone();
@@ -243,9 +261,23 @@ impl Dns {
     /// Forget cached answers for names at or below `domain` once its audit is done, so that
     /// memory stays flat over thousands of domains. Names shared across domains (provider
     /// includes) live elsewhere in the tree and stay cached.
+    ///
+    /// Costs the number of names under `domain` (a range of the ordered map), not the
+    /// size of the cache. Answers still in flight stay, as before.
     pub fn retire(&self, domain: &str) {
+        let apex = reversed(&name::normalize(domain));
+        // `apex` itself, then `apex.` ..= `apex.<anything>`: '/' is the byte after '.'.
+        let below = (format!("{apex}."), RType::A)..(format!("{apex}/"), RType::A);
         let mut cache = self.inner.cache.lock().expect("dns cache lock");
-        cache.retain(|(n, _), cell| !(cell.initialized() && name::is_subdomain_of(n, domain)));
+        let done: Vec<Key> = cache
+            .range((apex.clone(), RType::A)..=(apex.clone(), RType::SOA))
+            .chain(cache.range(below))
+            .filter(|(_, cell)| cell.initialized())
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in done {
+            cache.remove(&key);
+        }
     }
 
     /// A per-domain view that records the lookups made through it.
@@ -358,6 +390,55 @@ mod tests {
         assert_eq!(log.len(), 2);
         assert!(log[0].cached);
         assert_eq!(log[1].answer.outcome, Outcome::NxDomain);
+    }
+
+    #[test]
+    fn keys_reverse_the_labels() {
+        assert_eq!(reversed("mx.d1.test"), "test.d1.mx");
+        assert_eq!(reversed("test"), "test");
+        assert_eq!(reversed(""), "");
+    }
+
+    #[tokio::test]
+    async fn retire_forgets_the_domain_and_below_only() {
+        let dns = offline_dns();
+        for name in [
+            "d1.test",
+            "mx.d1.test",
+            "a.b.d1.test",
+            "d10.test",
+            "mx.d10.test",
+            "d1-x.test",
+            "xd1.test",
+            "d1.testx",
+        ] {
+            dns.query(name, RType::TXT).await;
+            dns.query(name, RType::MX).await;
+        }
+        dns.retire("D1.test.");
+        let left: Vec<String> = dns
+            .inner
+            .cache
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|(n, t)| format!("{n} {t}"))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                "test.d1-x MX",
+                "test.d1-x TXT",
+                "test.d10 MX",
+                "test.d10 TXT",
+                "test.d10.mx MX",
+                "test.d10.mx TXT",
+                "test.xd1 MX",
+                "test.xd1 TXT",
+                "testx.d1 MX",
+                "testx.d1 TXT",
+            ]
+        );
     }
 
     #[tokio::test]
