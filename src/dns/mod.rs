@@ -157,7 +157,10 @@ impl Dns {
         let answer = cell
             .get_or_init(|| {
                 fetched = true;
-                self.fetch(name, rtype)
+                // Boxed: the fetch (network exchange, timers) is ~1.8 KiB of future state,
+                // needed only by the one caller that asks upstream; inline, it made every
+                // lookup future that size, copied around by join_all and friends.
+                Box::pin(self.fetch(name, rtype))
             })
             .await
             .clone();
@@ -268,16 +271,10 @@ impl Dns {
         let apex = reversed(&name::normalize(domain));
         // `apex` itself, then `apex.` ..= `apex.<anything>`: '/' is the byte after '.'.
         let below = (format!("{apex}."), RType::A)..(format!("{apex}/"), RType::A);
+        let at = (apex.clone(), RType::A)..=(apex, RType::SOA);
         let mut cache = self.inner.cache.lock().expect("dns cache lock");
-        let done: Vec<Key> = cache
-            .range((apex.clone(), RType::A)..=(apex.clone(), RType::SOA))
-            .chain(cache.range(below))
-            .filter(|(_, cell)| cell.initialized())
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in done {
-            cache.remove(&key);
-        }
+        cache.extract_if(at, |_, cell| cell.initialized()).for_each(drop);
+        cache.extract_if(below, |_, cell| cell.initialized()).for_each(drop);
     }
 
     /// A per-domain view that records the lookups made through it.
