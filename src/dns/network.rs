@@ -153,15 +153,9 @@ impl Network {
             answer.outcome = outcome;
             return answer;
         }
-        let mut ask = match super::name::wire_name(name) {
-            Ok(n) => n,
-            Err(e) => {
-                answer.outcome = Outcome::Error {
-                    message: format!("not a valid DNS name: {e}"),
-                };
-                return answer;
-            }
-        };
+        // Names stay our strings (lower-case, no trailing dot): building hickory `Name`s
+        // for the question cost more than the rest of the encoding.
+        let mut ask = name.to_string();
         let qtype = record_type(rtype);
         for _hop in 0..=MAX_CNAME_HOPS {
             let message = match self.exchange(&ask, qtype).await {
@@ -176,13 +170,13 @@ impl Network {
             if rtype != RType::CNAME {
                 let mut hops = 0;
                 while let Some(target) = message.answers.iter().find_map(|r| match &r.data {
-                    RData::CNAME(c) if r.name == owner => Some(c.0.clone()),
+                    RData::CNAME(c) if same_name(&r.name, &owner) => Some(name_string(&c.0)),
                     _ => None,
                 }) {
                     hops += 1;
                     if hops + answer.cnames.len() > MAX_CNAME_HOPS
                         || target == ask
-                        || answer.cnames.contains(&name_string(&target))
+                        || answer.cnames.contains(&target)
                     {
                         answer.outcome = Outcome::Error {
                             message: format!(
@@ -191,11 +185,15 @@ impl Network {
                         };
                         return answer;
                     }
-                    answer.cnames.push(name_string(&target));
+                    answer.cnames.push(target.clone());
                     owner = target;
                 }
             }
-            for record in message.answers.iter().filter(|r| r.name == owner) {
+            for record in message
+                .answers
+                .iter()
+                .filter(|r| same_name(&r.name, &owner))
+            {
                 if let Some(data) = convert(&record.data)
                     && data.rtype() == rtype
                 {
@@ -227,7 +225,7 @@ impl Network {
     /// One question to the servers: attempts × servers, each attempt bounded by the timeout.
     /// A server answering with an error rcode (SERVFAIL, REFUSED…) passes the question to the
     /// next server; that rcode is the outcome when no server does better.
-    async fn exchange(&self, name: &Name, qtype: RecordType) -> Result<Message, Outcome> {
+    async fn exchange(&self, name: &str, qtype: RecordType) -> Result<Message, Outcome> {
         let mut failure: Option<Message> = None;
         let mut last_error: Option<String> = None;
         for _attempt in 0..self.attempts {
@@ -265,7 +263,7 @@ impl Network {
 impl Server {
     /// One attempt: UDP, then TCP if the answer came truncated. Not bounded here: the caller
     /// puts the per-try timeout around it.
-    async fn ask(&self, name: &Name, qtype: RecordType) -> Result<Message, String> {
+    async fn ask(&self, name: &str, qtype: RecordType) -> Result<Message, String> {
         let channel =
             &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
         let (id, bytes) = channel.exchange(name, qtype).await?;
@@ -324,7 +322,7 @@ impl Channel {
 
     /// Send one question and wait for its answer's bytes (unbounded: the caller times out;
     /// dropping the future forgets the question).
-    async fn exchange(&self, name: &Name, qtype: RecordType) -> Result<(u16, Vec<u8>), String> {
+    async fn exchange(&self, name: &str, qtype: RecordType) -> Result<(u16, Vec<u8>), String> {
         let _slot = self
             .slots
             .acquire()
@@ -430,12 +428,12 @@ async fn read_loop(socket: Arc<UdpSocket>, pending: Arc<Mutex<HashMap<u16, Pendi
 /// [`EDNS_PAYLOAD`]) and the length of its question section, which starts at byte 12.
 /// Written by hand: hickory's general `Message` encoder (name compression table and all)
 /// cost several thousand instructions per question.
-fn encode(id: u16, name: &Name, qtype: RecordType) -> Result<(Vec<u8>, usize), String> {
+fn encode(id: u16, name: &str, qtype: RecordType) -> Result<(Vec<u8>, usize), String> {
     let mut query = Vec::with_capacity(12 + 64 + 4 + 11);
     query.extend_from_slice(&id.to_be_bytes());
     // RD; QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1 (the OPT record).
     query.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
-    for label in name.iter() {
+    for label in name.split('.').map(str::as_bytes) {
         if label.is_empty() || label.len() > 63 {
             return Err("cannot encode the question: bad label length".into());
         }
@@ -550,6 +548,16 @@ fn record_type(rtype: RType) -> RecordType {
     }
 }
 
+/// A hickory name equals ours (raw labels joined by dots), ignoring ASCII case.
+fn same_name(wire: &Name, ours: &str) -> bool {
+    let mut labels = ours.split('.');
+    wire.iter().all(|label| {
+        labels
+            .next()
+            .is_some_and(|l| l.as_bytes().eq_ignore_ascii_case(label))
+    }) && labels.next().is_none()
+}
+
 fn name_string(name: &Name) -> String {
     super::name::from_wire(name)
 }
@@ -592,7 +600,7 @@ mod tests {
     #[test]
     fn queries_are_what_hickory_reads() {
         let name = super::super::name::wire_name("a.Bc").unwrap();
-        let (query, question) = encode(0xbeef, &name, RecordType::TXT).unwrap();
+        let (query, question) = encode(0xbeef, "a.Bc", RecordType::TXT).unwrap();
         // 1 a 2 B c 0 + type + class
         assert_eq!(question, 1 + 1 + 1 + 2 + 1 + 4);
         let m = Message::from_vec(&query).unwrap();
@@ -604,6 +612,17 @@ mod tests {
         assert_eq!(m.queries[0].query_type(), RecordType::TXT);
         assert_eq!(m.edns.as_ref().map(|e| e.max_payload()), Some(EDNS_PAYLOAD));
         assert!(m.answers.is_empty() && m.authorities.is_empty() && m.additionals.is_empty());
+    }
+
+    #[test]
+    fn names_compare_label_by_label() {
+        let wire = super::super::name::wire_name("Mx.Example.TEST").unwrap();
+        assert!(same_name(&wire, "mx.example.test"));
+        assert!(!same_name(&wire, "mx.example"));
+        assert!(!same_name(&wire, "mx.example.test.x"));
+        assert!(!same_name(&wire, "mx.exampl.test"));
+        let spaced = super::super::name::wire_name("a b.test").unwrap();
+        assert!(same_name(&spaced, "a b.test"));
     }
 
     #[test]
