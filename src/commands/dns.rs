@@ -22,8 +22,8 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
     let policy = std::sync::Arc::new(output.policy.clone());
     let jsonl = output.format == Format::Jsonl;
 
-    // Each domain is its own task, so that audits (and their JSON lines) run on all the
-    // runtime's threads; `buffered` keeps input order while up to `concurrency` domains are
+    // Each domain is its own task (on a multi-threaded runtime, audits and their JSON lines
+    // would spread over its threads); `buffered` keeps input order while up to `concurrency` domains are
     // in flight, which also bounds the memory held by finished reports waiting their turn.
     let mut results = futures::stream::iter(settings.domains.iter().cloned())
         .map(|domain| {

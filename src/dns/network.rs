@@ -33,8 +33,9 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
-/// UDP sockets per nameserver: enough for the reader tasks to spread over the runtime's
-/// threads and for the questions in flight to fit the sockets' receive buffers.
+/// UDP sockets per nameserver: enough for the questions in flight to fit the sockets'
+/// receive buffers (see [`slots_for`]), and for the readers to spread over a multi-threaded
+/// runtime's threads.
 const SOCKETS_PER_SERVER: usize = 4;
 /// EDNS payload size we advertise (the DNS flag day 2020 value); larger answers come truncated
 /// and are asked again over TCP.
