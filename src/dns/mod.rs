@@ -278,8 +278,12 @@ impl Dns {
         let below = (format!("{apex}."), RType::A)..(format!("{apex}/"), RType::A);
         let at = (apex.clone(), RType::A)..=(apex, RType::SOA);
         let mut cache = self.inner.cache.lock().expect("dns cache lock");
-        cache.extract_if(at, |_, cell| cell.initialized()).for_each(drop);
-        cache.extract_if(below, |_, cell| cell.initialized()).for_each(drop);
+        cache
+            .extract_if(at, |_, cell| cell.initialized())
+            .for_each(drop);
+        cache
+            .extract_if(below, |_, cell| cell.initialized())
+            .for_each(drop);
     }
 
     /// A per-domain view that records the lookups made through it.
