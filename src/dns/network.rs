@@ -281,7 +281,7 @@ impl Server {
         let question = &query[12..12 + question];
         if !bytes
             .get(12..12 + question.len())
-            .is_some_and(|q| q.eq_ignore_ascii_case(question))
+            .is_some_and(|q| same_question(q, question))
         {
             return Err(format!(
                 "TCP answer from {} does not match the question",
@@ -418,7 +418,7 @@ async fn read_loop(socket: Arc<UdpSocket>, pending: Arc<Mutex<HashMap<u16, Pendi
         let matches = table.get(&id).is_some_and(|p| {
             datagram
                 .get(12..12 + p.question.len())
-                .is_some_and(|q| q.eq_ignore_ascii_case(&p.question))
+                .is_some_and(|q| same_question(q, &p.question))
         });
         if matches && let Some(p) = table.remove(&id) {
             drop(table);
@@ -551,6 +551,15 @@ fn record_type(rtype: RType) -> RecordType {
     }
 }
 
+/// An echoed question section equals ours: the name ignoring ASCII case (servers may
+/// change it), type and class exactly. Both are the same length, ours uncompressed.
+fn same_question(echoed: &[u8], ours: &[u8]) -> bool {
+    let name = ours.len().saturating_sub(4);
+    echoed.len() == ours.len()
+        && echoed[..name].eq_ignore_ascii_case(&ours[..name])
+        && echoed[name..] == ours[name..]
+}
+
 /// A hickory name equals ours (raw labels joined by dots), ignoring ASCII case.
 fn same_name(wire: &Name, ours: &str) -> bool {
     let mut labels = ours.split('.');
@@ -615,6 +624,20 @@ mod tests {
         assert_eq!(m.queries[0].query_type(), RecordType::TXT);
         assert_eq!(m.edns.as_ref().map(|e| e.max_payload()), Some(EDNS_PAYLOAD));
         assert!(m.answers.is_empty() && m.authorities.is_empty() && m.additionals.is_empty());
+    }
+
+    #[test]
+    fn echoed_questions_match_name_case_insensitively_and_type_exactly() {
+        let (q, n) = encode(1, "ab.test", RecordType::A).unwrap();
+        let ours = &q[12..12 + n];
+        let mut echoed = ours.to_vec();
+        echoed[1] = b'A';
+        assert!(same_question(&echoed, ours));
+        // Type 65 ('A') against type 97 ('a'): not the same question.
+        let (q65, _) = encode(1, "ab.test", RecordType::Unknown(0x41)).unwrap();
+        let (q97, _) = encode(1, "ab.test", RecordType::Unknown(0x61)).unwrap();
+        assert!(!same_question(&q65[12..12 + n], &q97[12..12 + n]));
+        assert!(!same_question(&ours[..n - 1], ours));
     }
 
     #[test]
