@@ -124,8 +124,11 @@ impl Dns {
         } else {
             Some(network::Network::new(&config)?)
         };
+        // Every attempt may go to every server (the stub passes a question on after a
+        // timeout or an error rcode), so the bound covers them all.
+        let servers = network.as_ref().map_or(1, network::Network::servers).max(1) as u32;
         let per_try = config.timeout;
-        let attempts = config.attempts.max(1) as u32;
+        let attempts = config.attempts.max(1) as u32 * servers;
         Ok(Dns {
             inner: Arc::new(Inner {
                 overlay: overlay::Overlay::new(config.zones),

@@ -140,6 +140,11 @@ impl Network {
         })
     }
 
+    /// How many nameservers are asked (in order, per attempt).
+    pub fn servers(&self) -> usize {
+        self.servers.len()
+    }
+
     /// Ask `name`/`rtype`, following CNAMEs that the answer leaves open (a target in another
     /// zone). Never fails: every failure is an [`Outcome`].
     pub async fn lookup(&self, name: &str, rtype: RType) -> Answer {
