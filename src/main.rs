@@ -50,7 +50,14 @@ fn run(cli: Cli) -> io::Result<Outcome> {
                 Ok(out) => out,
                 Err(outcome) => return Ok(outcome),
             };
-            runtime()?.block_on(commands::dns::run(settings, &mut out))
+            // One thread: a batch audit waits on the network, and its CPU work per lookup is
+            // small enough that the multi-threaded scheduler's cross-thread wake-ups (futex,
+            // context switches) cost more than they win: ~35% more CPU time per domain
+            // measured in the benchmark, for no better wall time on 2 cores.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::dns::run(settings, &mut out))
         }
         Command::Smtp(args) => {
             let settings = match SmtpSettings::from_args(args) {

@@ -18,28 +18,39 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
     };
     let output = &settings.output;
     let mut report = Report::new("dns", output.policy.fail_on.as_str());
-    let checks = &settings.checks;
+    let checks = std::sync::Arc::new(settings.checks.clone());
+    let policy = std::sync::Arc::new(output.policy.clone());
+    let jsonl = output.format == Format::Jsonl;
 
-    // `buffered` keeps input order while up to `concurrency` domains are in flight.
-    let mut results = futures::stream::iter(settings.domains.iter())
+    // Each domain is its own task (on a multi-threaded runtime, audits and their JSON lines
+    // would spread over its threads); `buffered` keeps input order while up to `concurrency` domains are
+    // in flight, which also bounds the memory held by finished reports waiting their turn.
+    let mut results = futures::stream::iter(settings.domains.iter().cloned())
         .map(|domain| {
             let dns = dns.clone();
-            async move {
-                let report = audit_domain(&dns, domain, checks).await;
-                dns.retire(domain);
-                report
-            }
+            let checks = checks.clone();
+            let policy = policy.clone();
+            tokio::spawn(async move {
+                let mut report = audit_domain(&dns, &domain, &checks).await;
+                dns.retire(&domain);
+                policy.apply(&mut report);
+                let line = jsonl.then(|| render::render_jsonl_line(&report));
+                (report, line)
+            })
         })
         .buffered(settings.concurrency);
 
-    while let Some(mut domain_report) = results.next().await {
-        output.policy.apply(&mut domain_report);
+    while let Some(done) = results.next().await {
+        let (domain_report, line) = match done {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Ok(Outcome::CannotRun(format!("a domain's audit stopped: {e}"))),
+        };
         output.policy.tally(&mut report.summary, &domain_report);
-        if output.format == Format::Jsonl {
+        match line {
             // Streamed: memory stays flat however many domains there are.
-            out.write_all(&render::render_jsonl_line(&domain_report))?;
-        } else {
-            report.targets.push(domain_report);
+            Some(line) => out.write_all(&line)?,
+            None => report.targets.push(domain_report),
         }
     }
     report.dns = dns.stats();

@@ -17,7 +17,7 @@ mod zone_parser;
 pub use types::{Answer, Outcome, RType, Rdata, Source};
 pub use zone::{Zone, ZoneError, ZoneRecord, parse_zone};
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,7 +51,26 @@ impl Default for DnsConfig {
     }
 }
 
+/// The cache key: the name with its labels in reverse order (`test.d1.mx` for `mx.d1.test`),
+/// so that every name at or below a domain is one range of the ordered map (see
+/// [`Dns::retire`]).
 type Key = (String, RType);
+
+fn reversed(name: &str) -> String {
+    // Byte-wise: '.' is ASCII, so the label boundaries are char boundaries.
+    let bytes = name.as_bytes();
+    let mut out = String::with_capacity(name.len());
+    let mut end = bytes.len();
+    for i in (0..bytes.len()).rev() {
+        if bytes[i] == b'.' {
+            out.push_str(&name[i + 1..end]);
+            out.push('.');
+            end = i;
+        }
+    }
+    out.push_str(&name[..end]);
+    out
+}
 
 /// Counters over a whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -69,10 +88,10 @@ pub struct DnsStats {
 struct Inner {
     overlay: overlay::Overlay,
     network: Option<network::Network>,
-    cache: Mutex<HashMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
+    cache: Mutex<BTreeMap<Key, Arc<OnceCell<Arc<Answer>>>>>,
     /// Hashes of the keys already sent upstream, to count duplicates even after
     /// [`Dns::retire`] evicted the answers (8 bytes a key, not the name).
-    sent: Mutex<std::collections::HashSet<u64>>,
+    sent: Mutex<std::collections::HashSet<u64, std::hash::BuildHasherDefault<PreHashed>>>,
     lookups: AtomicU64,
     upstream: AtomicU64,
     duplicates: AtomicU64,
@@ -105,13 +124,16 @@ impl Dns {
         } else {
             Some(network::Network::new(&config)?)
         };
+        // Every attempt may go to every server (the stub passes a question on after a
+        // timeout or an error rcode), so the bound covers them all.
+        let servers = network.as_ref().map_or(1, network::Network::servers).max(1) as u32;
         let per_try = config.timeout;
-        let attempts = config.attempts.max(1) as u32;
+        let attempts = config.attempts.max(1) as u32 * servers;
         Ok(Dns {
             inner: Arc::new(Inner {
                 overlay: overlay::Overlay::new(config.zones),
                 network,
-                cache: Mutex::new(HashMap::new()),
+                cache: Mutex::new(BTreeMap::new()),
                 sent: Mutex::new(Default::default()),
                 lookups: AtomicU64::new(0),
                 upstream: AtomicU64::new(0),
@@ -130,16 +152,23 @@ impl Dns {
     pub async fn query_traced(&self, name: &str, rtype: RType) -> (Arc<Answer>, bool) {
         let inner = &self.inner;
         inner.lookups.fetch_add(1, Ordering::Relaxed);
-        let key = (name::normalize(name), rtype);
+        let name = name::normalize(name);
+        let key = (reversed(&name), rtype);
         let cell = {
             let mut cache = inner.cache.lock().expect("dns cache lock");
-            cache.entry(key.clone()).or_default().clone()
+            match cache.get(&key) {
+                Some(cell) => cell.clone(),
+                None => cache.entry(key.clone()).or_default().clone(),
+            }
         };
         let mut fetched = false;
         let answer = cell
             .get_or_init(|| {
                 fetched = true;
-                self.fetch(key.0.clone(), rtype)
+                // Boxed: the fetch (network exchange, timers) is ~1.8 KiB of future state,
+                // needed only by the one caller that asks upstream; inline, it made every
+                // lookup future that size, copied around by join_all and friends.
+                Box::pin(self.fetch(name, rtype))
             })
             .await
             .clone();
@@ -243,9 +272,21 @@ impl Dns {
     /// Forget cached answers for names at or below `domain` once its audit is done, so that
     /// memory stays flat over thousands of domains. Names shared across domains (provider
     /// includes) live elsewhere in the tree and stay cached.
+    ///
+    /// Costs the number of names under `domain` (a range of the ordered map), not the
+    /// size of the cache. Answers still in flight stay, as before.
     pub fn retire(&self, domain: &str) {
+        let apex = reversed(&name::normalize(domain));
+        // `apex` itself, then `apex.` ..= `apex.<anything>`: '/' is the byte after '.'.
+        let below = (format!("{apex}."), RType::A)..(format!("{apex}/"), RType::A);
+        let at = (apex.clone(), RType::A)..=(apex, RType::SOA);
         let mut cache = self.inner.cache.lock().expect("dns cache lock");
-        cache.retain(|(n, _), cell| !(cell.initialized() && name::is_subdomain_of(n, domain)));
+        cache
+            .extract_if(at, |_, cell| cell.initialized())
+            .for_each(drop);
+        cache
+            .extract_if(below, |_, cell| cell.initialized())
+            .for_each(drop);
     }
 
     /// A per-domain view that records the lookups made through it.
@@ -257,9 +298,33 @@ impl Dns {
     }
 }
 
+/// FNV-1a over the key: the set only counts re-asked keys, so a keyed hash (SipHash) buys
+/// nothing here, and a 64-bit collision would at worst count one false duplicate.
 fn key_hash(key: &Key) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in key.0.as_bytes().iter().chain(&[0, key.1 as u8]) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The set of [`key_hash`]es hashes its elements as they are: they are hashes already.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// One line of a domain's query log.
@@ -358,6 +423,57 @@ mod tests {
         assert_eq!(log.len(), 2);
         assert!(log[0].cached);
         assert_eq!(log[1].answer.outcome, Outcome::NxDomain);
+    }
+
+    #[test]
+    fn keys_reverse_the_labels() {
+        assert_eq!(reversed("mx.d1.test"), "test.d1.mx");
+        assert_eq!(reversed("test"), "test");
+        assert_eq!(reversed(""), "");
+        assert_eq!(reversed("a b.é.x"), "x.é.a b");
+        assert_eq!(reversed("a..b"), "b..a");
+    }
+
+    #[tokio::test]
+    async fn retire_forgets_the_domain_and_below_only() {
+        let dns = offline_dns();
+        for name in [
+            "d1.test",
+            "mx.d1.test",
+            "a.b.d1.test",
+            "d10.test",
+            "mx.d10.test",
+            "d1-x.test",
+            "xd1.test",
+            "d1.testx",
+        ] {
+            dns.query(name, RType::TXT).await;
+            dns.query(name, RType::MX).await;
+        }
+        dns.retire("D1.test.");
+        let left: Vec<String> = dns
+            .inner
+            .cache
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|(n, t)| format!("{n} {t}"))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                "test.d1-x MX",
+                "test.d1-x TXT",
+                "test.d10 MX",
+                "test.d10 TXT",
+                "test.d10.mx MX",
+                "test.d10.mx TXT",
+                "test.xd1 MX",
+                "test.xd1 TXT",
+                "testx.d1 MX",
+                "testx.d1 TXT",
+            ]
+        );
     }
 
     #[tokio::test]

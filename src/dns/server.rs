@@ -32,6 +32,8 @@ const QUERY_LOG_LIMIT: usize = 100_000;
 const DEFAULT_TTL: u32 = 300;
 /// Idle timeout of a TCP connection.
 const TCP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Receive buffer asked for the UDP socket.
+const UDP_RECV_BUFFER: usize = 4 << 20;
 /// Outgoing responses buffered per TCP connection.
 const TCP_BUFFER: usize = 64;
 
@@ -73,7 +75,7 @@ impl LocalDnsServer {
         // so retry a few times before giving up.
         let mut last_error = None;
         for _ in 0..20 {
-            let udp = UdpSocket::bind("127.0.0.1:0").await?;
+            let udp = bind_udp(SocketAddr::from(([127, 0, 0, 1], 0)))?;
             let addr = udp.local_addr()?;
             match TcpListener::bind(addr).await {
                 Ok(tcp) => return Ok(Self::serve(udp, tcp, config)),
@@ -88,7 +90,7 @@ impl LocalDnsServer {
         addr: SocketAddr,
         config: ServerConfig,
     ) -> std::io::Result<LocalDnsServer> {
-        let udp = UdpSocket::bind(addr).await?;
+        let udp = bind_udp(addr)?;
         let addr = udp.local_addr()?;
         let tcp = TcpListener::bind(addr).await?;
         Ok(Self::serve(udp, tcp, config))
@@ -377,6 +379,20 @@ impl RequestHandler for Handler {
             .await
             .unwrap_or(no_answer)
     }
+}
+
+/// A UDP socket with a large receive buffer (as far as net.core.rmem_max allows): a client
+/// that sends a burst of questions must not lose them in the kernel before we read them.
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    let _ = socket.set_recv_buffer_size(UDP_RECV_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 fn our_type(qtype: RecordType) -> Option<RType> {
