@@ -3,6 +3,7 @@
 //!
 //! Shape: input → identities → checks → findings → report.
 
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -1,6 +1,7 @@
 //! Thin: parse the arguments, run the command, map the outcome to an exit code.
 
 use clap::Parser;
+use mailpreflight::cli::audit_settings::AuditSettings;
 use mailpreflight::cli::send_settings::SendSettings;
 use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
 use mailpreflight::cli::smtp_settings::SmtpSettings;
@@ -85,6 +86,32 @@ fn run(cli: Cli) -> io::Result<Outcome> {
                 None => Box::new(BufWriter::new(io::stdout().lock())),
             };
             runtime()?.block_on(commands::sink::run(args, &mut out))
+        }
+        Command::Audit(args) => {
+            let settings = match AuditSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
+            };
+            runtime()?.block_on(commands::audit::run(settings, &mut out))
+        }
+        Command::Demo(args) => {
+            let mut out: Box<dyn Write> = match &args.output.output {
+                Some(p) => match File::create(p) {
+                    Ok(f) => Box::new(BufWriter::new(f)),
+                    Err(e) => {
+                        return Ok(Outcome::InputError(format!(
+                            "cannot write {}: {e}",
+                            p.display()
+                        )));
+                    }
+                },
+                None => Box::new(BufWriter::new(io::stdout().lock())),
+            };
+            runtime()?.block_on(commands::demo::run(args, &mut out))
         }
         Command::Send(args) => {
             let settings = match SendSettings::from_args(args) {

@@ -53,20 +53,40 @@ pub struct AlignmentPrediction {
 }
 
 /// Where the envelope sender (Return-Path) will be, for this provider.
-pub fn envelope_identity(from_domain: Option<&str>, provider: Option<&Provider>) -> (Option<String>, String) {
+pub fn envelope_identity(
+    from_domain: Option<&str>,
+    provider: Option<&Provider>,
+) -> (Option<String>, String) {
     let from = from_domain.map(str::to_string);
     match provider.map(|p| (p.envelope, p.name, p.envelope_note)) {
         None => (from, "Logto sends with MAIL FROM = fromEmail".into()),
-        Some((EnvelopeAlignment::Mailbox, name, _)) => (from, format!("{name} keeps the mailbox as envelope sender")),
-        Some((EnvelopeAlignment::RelaxedSubdomain, name, note)) => (None, format!("{name} rewrites the envelope sender to a subdomain ({note})")),
-        Some((EnvelopeAlignment::NotAlignedByDefault, name, note)) => (None, format!("{name} uses its own bounce domain by default ({note})")),
-        Some((EnvelopeAlignment::Unknown, name, _)) => (None, format!("{name}: envelope sender not known")),
+        Some((EnvelopeAlignment::Mailbox, name, _)) => {
+            (from, format!("{name} keeps the mailbox as envelope sender"))
+        }
+        Some((EnvelopeAlignment::RelaxedSubdomain, name, note)) => (
+            None,
+            format!("{name} rewrites the envelope sender to a subdomain ({note})"),
+        ),
+        Some((EnvelopeAlignment::NotAlignedByDefault, name, note)) => (
+            None,
+            format!("{name} uses its own bounce domain by default ({note})"),
+        ),
+        Some((EnvelopeAlignment::Unknown, name, _)) => {
+            (None, format!("{name}: envelope sender not known"))
+        }
     }
 }
 
 fn aligned(a: &str, b: &str, strict: bool) -> bool {
-    let (a, b) = (a.trim_end_matches('.').to_ascii_lowercase(), b.trim_end_matches('.').to_ascii_lowercase());
-    if strict { a == b } else { same_organization(&a, &b) }
+    let (a, b) = (
+        a.trim_end_matches('.').to_ascii_lowercase(),
+        b.trim_end_matches('.').to_ascii_lowercase(),
+    );
+    if strict {
+        a == b
+    } else {
+        same_organization(&a, &b)
+    }
 }
 
 pub struct Inputs<'a> {
@@ -84,14 +104,36 @@ pub struct Inputs<'a> {
 pub fn predict(i: Inputs<'_>) -> AlignmentPrediction {
     let ids = &i.identities;
     let from = ids.from_domain.as_deref();
-    let spf_aligned = match (from, ids.envelope_domain.as_deref(), i.provider.map(|p| p.envelope)) {
-        (Some(f), Some(e), _) => if aligned(f, e, i.aspf_strict) { Tri::Yes } else { Tri::No },
-        (_, None, Some(EnvelopeAlignment::RelaxedSubdomain)) => if i.aspf_strict { Tri::No } else { Tri::Yes },
+    let spf_aligned = match (
+        from,
+        ids.envelope_domain.as_deref(),
+        i.provider.map(|p| p.envelope),
+    ) {
+        (Some(f), Some(e), _) => {
+            if aligned(f, e, i.aspf_strict) {
+                Tri::Yes
+            } else {
+                Tri::No
+            }
+        }
+        (_, None, Some(EnvelopeAlignment::RelaxedSubdomain)) => {
+            if i.aspf_strict {
+                Tri::No
+            } else {
+                Tri::Yes
+            }
+        }
         (_, None, Some(EnvelopeAlignment::NotAlignedByDefault)) => Tri::No,
         _ => Tri::CannotTell,
     };
     let dkim_aligned = match (from, ids.dkim_domain.as_deref()) {
-        (Some(f), Some(d)) => if aligned(f, d, i.adkim_strict) { Tri::Yes } else { Tri::No },
+        (Some(f), Some(d)) => {
+            if aligned(f, d, i.adkim_strict) {
+                Tri::Yes
+            } else {
+                Tri::No
+            }
+        }
         _ => Tri::CannotTell,
     };
     let both = |a: Tri, b: Tri| match (a, b) {
@@ -150,35 +192,98 @@ mod tests {
         }
     }
 
-    fn run(i: Identities, provider: Option<&Provider>, strict: (bool, bool), spf: Tri, dkim: Tri) -> AlignmentPrediction {
-        predict(Inputs { identities: i, provider, adkim_strict: strict.0, aspf_strict: strict.1, dmarc_record: true, spf_pass: spf, dkim_pass: dkim })
+    fn run(
+        i: Identities,
+        provider: Option<&Provider>,
+        strict: (bool, bool),
+        spf: Tri,
+        dkim: Tri,
+    ) -> AlignmentPrediction {
+        predict(Inputs {
+            identities: i,
+            provider,
+            adkim_strict: strict.0,
+            aspf_strict: strict.1,
+            dmarc_record: true,
+            spf_pass: spf,
+            dkim_pass: dkim,
+        })
     }
 
     #[test]
     fn self_run_aligned_by_both() {
-        let p = run(ids("example.com", Some("example.com"), Some("example.com")), None, (false, false), Tri::Yes, Tri::Yes);
-        assert_eq!((p.spf_aligned, p.dkim_aligned, p.dmarc_pass), (Tri::Yes, Tri::Yes, Tri::Yes));
+        let p = run(
+            ids("example.com", Some("example.com"), Some("example.com")),
+            None,
+            (false, false),
+            Tri::Yes,
+            Tri::Yes,
+        );
+        assert_eq!(
+            (p.spf_aligned, p.dkim_aligned, p.dmarc_pass),
+            (Tri::Yes, Tri::Yes, Tri::Yes)
+        );
         assert!(p.shortest_fix.is_none());
     }
 
     #[test]
     fn strict_alignment_and_subdomains() {
-        let p = run(ids("example.com", Some("auth.example.com"), Some("auth.example.com")), None, (true, true), Tri::Yes, Tri::Yes);
-        assert_eq!((p.spf_aligned, p.dkim_aligned, p.dmarc_pass), (Tri::No, Tri::No, Tri::No));
+        let p = run(
+            ids(
+                "example.com",
+                Some("auth.example.com"),
+                Some("auth.example.com"),
+            ),
+            None,
+            (true, true),
+            Tri::Yes,
+            Tri::Yes,
+        );
+        assert_eq!(
+            (p.spf_aligned, p.dkim_aligned, p.dmarc_pass),
+            (Tri::No, Tri::No, Tri::No)
+        );
         assert!(p.shortest_fix.unwrap().contains("sign with d=example.com"));
-        let p = run(ids("example.com", Some("auth.example.com"), None), None, (false, false), Tri::Yes, Tri::CannotTell);
-        assert_eq!(p.dmarc_pass, Tri::Yes, "relaxed SPF alignment carries DMARC");
+        let p = run(
+            ids("example.com", Some("auth.example.com"), None),
+            None,
+            (false, false),
+            Tri::Yes,
+            Tri::CannotTell,
+        );
+        assert_eq!(
+            p.dmarc_pass,
+            Tri::Yes,
+            "relaxed SPF alignment carries DMARC"
+        );
     }
 
     #[test]
     fn esp_bounce_domains() {
-        let ses = crate::config::providers::recognise("email-smtp.eu-west-1.amazonaws.com").unwrap();
+        let ses =
+            crate::config::providers::recognise("email-smtp.eu-west-1.amazonaws.com").unwrap();
         let (env, note) = envelope_identity(Some("example.com"), Some(ses));
         assert!(env.is_none() && note.contains("Amazon SES"));
-        let p = run(ids("example.com", None, None), Some(ses), (false, false), Tri::Yes, Tri::CannotTell);
+        let p = run(
+            ids("example.com", None, None),
+            Some(ses),
+            (false, false),
+            Tri::Yes,
+            Tri::CannotTell,
+        );
         assert_eq!((p.spf_aligned, p.dmarc_pass), (Tri::No, Tri::CannotTell));
         let sg = crate::config::providers::recognise("smtp.sendgrid.net").unwrap();
-        let p = run(ids("example.com", None, Some("example.com")), Some(sg), (false, true), Tri::Yes, Tri::No);
-        assert_eq!((p.spf_aligned, p.dmarc_pass), (Tri::No, Tri::No), "aspf=s breaks SendGrid's subdomain");
+        let p = run(
+            ids("example.com", None, Some("example.com")),
+            Some(sg),
+            (false, true),
+            Tri::Yes,
+            Tri::No,
+        );
+        assert_eq!(
+            (p.spf_aligned, p.dmarc_pass),
+            (Tri::No, Tri::No),
+            "aspf=s breaks SendGrid's subdomain"
+        );
     }
 }

@@ -46,16 +46,79 @@ pub fn judge(e: &Evidence<'_>) -> Vec<Rule> {
     let w = |t: Tri, yes: &str, no: &str| match t {
         Tri::Yes => yes.to_string(),
         Tri::No => no.to_string(),
-        Tri::CannotTell => "not enough evidence (see the SPF/DKIM lines of the prediction)".to_string(),
+        Tri::CannotTell => {
+            "not enough evidence (see the SPF/DKIM lines of the prediction)".to_string()
+        }
     };
     vec![
-        Rule { providers: "Gmail, Yahoo", rule: "SPF or DKIM passes", status: any_auth, bulk_only: false, why: w(any_auth, "at least one of them passes", "neither SPF nor DKIM passes") },
-        Rule { providers: "Gmail, Yahoo", rule: "valid forward and reverse DNS for the sending IP", status: e.fcrdns, bulk_only: false, why: w(e.fcrdns, "PTR present and it resolves back", "no PTR, or it does not resolve back to the IP") },
-        Rule { providers: "Gmail", rule: "TLS for the connection", status: e.tls, bulk_only: false, why: w(e.tls, "the session uses TLS", "the session is unencrypted") },
-        Rule { providers: "Gmail, Yahoo", rule: "DKIM key at least 1024 bits", status: key, bulk_only: false, why: e.dkim_key_bits.map_or("no key known".into(), |b| format!("{b}-bit key")) },
-        Rule { providers: "Gmail, Yahoo, Outlook.com", rule: "SPF and DKIM both pass", status: both_auth, bulk_only: true, why: w(both_auth, "both pass", "one of them does not pass") },
-        Rule { providers: "Gmail, Yahoo, Outlook.com", rule: "a DMARC record (at least p=none)", status: dmarc, bulk_only: true, why: e.dmarc_policy.as_ref().map_or("no DMARC record".into(), |p| format!("p={p}")) },
-        Rule { providers: "Gmail, Yahoo, Outlook.com", rule: "From aligned with SPF or DKIM (DMARC passes)", status: a.dmarc_pass, bulk_only: true, why: w(a.dmarc_pass, "DMARC will pass", "DMARC will fail") },
-        Rule { providers: "Gmail, Yahoo", rule: "one-click unsubscribe", status: Tri::Yes, bulk_only: true, why: "not required of transactional mail (passcodes, password resets)".into() },
+        Rule {
+            providers: "Gmail, Yahoo",
+            rule: "SPF or DKIM passes",
+            status: any_auth,
+            bulk_only: false,
+            why: w(
+                any_auth,
+                "at least one of them passes",
+                "neither SPF nor DKIM passes",
+            ),
+        },
+        Rule {
+            providers: "Gmail, Yahoo",
+            rule: "valid forward and reverse DNS for the sending IP",
+            status: e.fcrdns,
+            bulk_only: false,
+            why: w(
+                e.fcrdns,
+                "PTR present and it resolves back",
+                "no PTR, or it does not resolve back to the IP",
+            ),
+        },
+        Rule {
+            providers: "Gmail",
+            rule: "TLS for the connection",
+            status: e.tls,
+            bulk_only: false,
+            why: w(e.tls, "the session uses TLS", "the session is unencrypted"),
+        },
+        Rule {
+            providers: "Gmail, Yahoo",
+            rule: "DKIM key at least 1024 bits",
+            status: key,
+            bulk_only: false,
+            why: e
+                .dkim_key_bits
+                .map_or("no key known".into(), |b| format!("{b}-bit key")),
+        },
+        Rule {
+            providers: "Gmail, Yahoo, Outlook.com",
+            rule: "SPF and DKIM both pass",
+            status: both_auth,
+            bulk_only: true,
+            why: w(both_auth, "both pass", "one of them does not pass"),
+        },
+        Rule {
+            providers: "Gmail, Yahoo, Outlook.com",
+            rule: "a DMARC record (at least p=none)",
+            status: dmarc,
+            bulk_only: true,
+            why: e
+                .dmarc_policy
+                .as_ref()
+                .map_or("no DMARC record".into(), |p| format!("p={p}")),
+        },
+        Rule {
+            providers: "Gmail, Yahoo, Outlook.com",
+            rule: "From aligned with SPF or DKIM (DMARC passes)",
+            status: a.dmarc_pass,
+            bulk_only: true,
+            why: w(a.dmarc_pass, "DMARC will pass", "DMARC will fail"),
+        },
+        Rule {
+            providers: "Gmail, Yahoo",
+            rule: "one-click unsubscribe",
+            status: Tri::Yes,
+            bulk_only: true,
+            why: "not required of transactional mail (passcodes, password resets)".into(),
+        },
     ]
 }

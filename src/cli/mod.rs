@@ -1,6 +1,7 @@
 //! The command line, as clap parses it. Raw arguments are validated once into the
 //! settings types of [`settings`]; nothing else reads them.
 
+pub mod audit_settings;
 pub mod send_settings;
 pub mod settings;
 pub mod smtp_settings;
@@ -33,6 +34,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole pre-flight of a Logto SMTP connector config: config and templates, the SMTP
+    /// probe, the DNS audit of the From domain, DMARC alignment predicted, provider and
+    /// mailbox-provider requirements; with --to, a DKIM-signed test passcode mail.
+    #[command(after_help = EXIT_CODES)]
+    Audit(Box<AuditArgs>),
+    /// The full audit against a bundled example world served on loopback (no network):
+    /// a correct setup, or --broken for one full of classic mistakes.
+    #[command(after_help = EXIT_CODES)]
+    Demo(DemoArgs),
     /// DNS-only audit of one or many domains (SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, BIMI).
     #[command(after_help = EXIT_CODES)]
     Dns(Box<DnsArgs>),
@@ -140,6 +150,56 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The Logto SMTP connector config (JSON; `-` reads stdin; the Management API's connector
+    /// object is accepted too).
+    #[arg(long, value_name = "FILE")]
+    pub config: String,
+
+    /// Also send one DKIM-signed test passcode mail to this address (and only to it).
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Option<String>,
+
+    /// The template's usage type for the test mail.
+    #[arg(long, value_name = "TYPE", default_value = "SignIn")]
+    pub usage: String,
+
+    /// Sign with this DKIM private key (PEM) instead of the config's own `dkim` option.
+    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
+    pub dkim_key: Option<PathBuf>,
+
+    /// The selector for --dkim-key.
+    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
+    pub dkim_selector: Option<String>,
+
+    /// The signing domain d= (default: the From domain).
+    #[arg(long, value_name = "DOMAIN", requires = "dkim_key")]
+    pub dkim_domain: Option<String>,
+
+    #[command(flatten)]
+    pub secrets: SecretEnvArgs,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The bundled world full of classic mistakes instead of the correct one.
+    #[arg(long)]
+    pub broken: bool,
 
     #[command(flatten)]
     pub output: OutputOptions,

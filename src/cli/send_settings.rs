@@ -36,6 +36,8 @@ pub struct SendPlan {
     pub key: KeyChoice,
     /// `--dry-run --out FILE`: write instead of sending.
     pub out: Option<PathBuf>,
+    /// Deliver to `to` (when `out` is not set). `false`: build, sign and verify only.
+    pub deliver: bool,
 }
 
 pub struct SendSettings {
@@ -132,6 +134,7 @@ impl SendSettings {
                 test_marker: !args.no_test_marker,
                 key,
                 out: if args.dry_run { args.out.clone() } else { None },
+                deliver: !args.dry_run,
             },
             probe,
             loaded,

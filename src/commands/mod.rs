@@ -1,5 +1,7 @@
 //! One module per subcommand: each turns validated settings into a report and an exit status.
 
+pub mod audit;
+pub mod demo;
 pub mod dns;
 pub mod explain;
 pub mod send;

@@ -176,6 +176,7 @@ pub async fn compose(
                     }
                     facts.written_to = Some(path.display().to_string());
                 }
+                None if !plan.deliver => {}
                 None => {
                     let mut input = probe.clone();
                     input.delivery = Some(Delivery {

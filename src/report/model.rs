@@ -85,6 +85,9 @@ pub struct Report {
     pub targets: Vec<DomainReport>,
     pub dns: DnsStats,
     pub elapsed_ms: f64,
+    /// `audit` and `demo`: the verdict, the ranked fixes and the cross-checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditFacts>,
 }
 
 impl Report {
@@ -98,6 +101,7 @@ impl Report {
             targets: Vec::new(),
             dns: DnsStats::default(),
             elapsed_ms: 0.0,
+            audit: None,
         }
     }
 }

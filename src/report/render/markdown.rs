@@ -12,6 +12,14 @@ use std::fmt::Write;
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::from("# mailpreflight report\n\n");
     let _ = writeln!(out, "**{}**\n", escape(&summary_line(report)));
+    if let Some(audit) = &report.audit {
+        let (headline, lines) = super::audit_facts::summary(audit);
+        let _ = writeln!(out, "## {}\n", escape(&headline));
+        for l in lines {
+            let _ = writeln!(out, "- {}", escape(l.trim_start()));
+        }
+        out.push('\n');
+    }
     for domain in &report.targets {
         render_domain(&mut out, report, domain, opts);
     }

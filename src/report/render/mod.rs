@@ -3,6 +3,7 @@
 //! No I/O and no DNS here (the runner writes the bytes); the output depends only on
 //! the report and the [`RenderOptions`], so every format can be snapshot-tested.
 
+mod audit_facts;
 mod facts;
 mod json;
 mod junit;

@@ -5,7 +5,7 @@
 //! the terminal library, which would consult the environment): rendering stays pure.
 
 use super::facts::{self, Item};
-use super::text::{self, BOLD, GREEN, RED, evidence_line, paint, printable};
+use super::text::{self, BOLD, GREEN, RED, YELLOW, evidence_line, paint, printable};
 use super::{RenderOptions, domain_counts, domain_fails, summary_line};
 use crate::dns::{LoggedQuery, Source};
 use crate::report::model::{DomainReport, Report};
@@ -20,6 +20,20 @@ const MIN_WIDTH: u16 = 40;
 
 pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
+    if let Some(audit) = &report.audit {
+        let (headline, lines) = super::audit_facts::summary(audit);
+        let style = match headline.as_str() {
+            "READY" => GREEN,
+            "NOT READY" => RED,
+            _ => YELLOW,
+        };
+        out.push_str(&paint(&headline, &format!("{BOLD}{style}"), opts.color));
+        out.push('\n');
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        out.push('\n');
+    }
     for domain in &report.targets {
         render_domain(&mut out, report, domain, opts);
         out.push('\n');
