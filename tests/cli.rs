@@ -12,6 +12,8 @@ fn help_texts_are_stable() {
         (vec!["smtp", "--help"], "help_smtp.txt"),
         (vec!["send", "--help"], "help_send.txt"),
         (vec!["sink", "--help"], "help_sink.txt"),
+        (vec!["audit", "--help"], "help_audit.txt"),
+        (vec!["demo", "--help"], "help_demo.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

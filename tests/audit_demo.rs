@@ -1,0 +1,158 @@
+//! `demo` and `audit` end to end: the bundled worlds (DNS served in-process on loopback, the
+//! sink as SMTP server), and `audit` against a fixture world with classic mistakes.
+
+mod common;
+use common::{TempDir, run};
+use serde_json::Value;
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn demo_is_ready_and_sends_a_verified_mail_into_the_sink() {
+    let out = run(&["demo", "--color", "never"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("READY\n"), "{text}");
+    assert!(text.contains("DMARC prediction: will pass"));
+    assert!(text.contains("Test passcode mail: sent to new-user@example.org and accepted"));
+    assert!(
+        !text.contains("demo-password-not-secret"),
+        "the demo's password never shows"
+    );
+
+    let out = run(&["demo", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(v["audit"]["verdict"], "READY");
+    assert_eq!(v["audit"]["alignment"]["dmarc_pass"], "yes");
+    // The copy the sink received verifies (DKIM pass, aligned, TLS, AUTH).
+    let received = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["facts"]["received"].is_object())
+        .expect("the sink's report");
+    let r = &received["facts"]["received"];
+    assert_eq!(r["dkim"][0]["result"], "pass", "{r:#}");
+    assert_eq!(r["dkim"][0]["domain"], "example-good.test");
+    assert_eq!(r["session"]["auth_mechanism"], "PLAIN");
+    assert!(r["session"]["tls"].as_str().unwrap().starts_with("TLS 1."));
+    assert_eq!(
+        received["findings"].as_array().unwrap().len(),
+        0,
+        "{:#}",
+        received["findings"]
+    );
+    // Every field of the audit report is documented.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
+        .unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    common::json_keys(&v, &mut keys);
+    let missing: Vec<_> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(missing.is_empty(), "undocumented: {missing:?}");
+}
+
+#[test]
+fn broken_demo_ranks_the_classic_mistakes() {
+    let out = run(&["demo", "--broken", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["audit"]["verdict"], "NOT READY");
+    let fixes: Vec<&str> = v["audit"]["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    // The connector cannot even connect: that comes first.
+    assert_eq!(fixes[0], "smtp-secure-on-starttls-port", "{fixes:?}");
+    assert!(fixes.contains(&"audit-dmarc-will-fail"), "{fixes:?}");
+    assert!(fixes.len() <= 5);
+    let all: Vec<String> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| {
+            t["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    for code in [
+        "send-dkim-key-mismatch",
+        "template-missing-code",
+        "template-unknown-placeholder",
+        "audit-marketing-in-spf",
+        "dmarc-policy-none",
+        "dkim-testing-mode",
+        "audit-reverse-dns",
+    ] {
+        assert!(all.iter().any(|c| c == code), "{code} missing from {all:?}");
+    }
+    assert_eq!(v["audit"]["alignment"]["dmarc_pass"], "no");
+    assert!(
+        v["audit"]["test_mail"]
+            .as_str()
+            .unwrap()
+            .starts_with("not sent")
+    );
+}
+
+/// `audit --config` against a world from files: a zone that does not authorise the server
+/// and a sink-less port (closed), named in the ranked fixes.
+#[test]
+fn audit_of_a_config_with_a_closed_port_and_unaligned_dkim() {
+    let dir = TempDir::new("audit");
+    let zone = dir.path().join("z.zone");
+    std::fs::write(&zone, "$ORIGIN example-audit.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ TXT \"v=spf1 -all\"\n_dmarc TXT \"v=DMARC1; p=reject; adkim=s\"\nsmtp A 127.0.0.1\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let templates: Vec<Value> = ["Register", "SignIn", "ForgotPassword", "Generic"].iter().map(|u| serde_json::json!({"usageType": u, "contentType": "text/plain", "subject": "Code", "content": "{{code}}"})).collect();
+    let cfg = serde_json::json!({"host": "smtp.example-audit.test", "port": port, "auth": {"user": "a@example-audit.test", "pass": "x"}, "fromEmail": "a@example-audit.test", "templates": templates});
+    let cfg_path = dir.path().join("c.json");
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/test-rsa2048-pkcs8.pem"
+    );
+    let out = run(&[
+        "audit",
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--offline",
+        "--zone",
+        zone.to_str().unwrap(),
+        "--dkim-key",
+        key,
+        "--dkim-selector",
+        "s1",
+        "--dkim-domain",
+        "mail.example-audit.test",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["audit"]["verdict"], "NOT READY");
+    assert_eq!(v["audit"]["fixes"][0]["code"], "smtp-connection-refused");
+    let a = &v["audit"]["alignment"];
+    assert_eq!(a["dkim_aligned"], "no", "adkim=s and d= a subdomain: {a:#}");
+    assert_eq!(a["spf_pass"], "no");
+    assert_eq!(a["dmarc_pass"], "no");
+    assert!(
+        a["shortest_fix"]
+            .as_str()
+            .unwrap()
+            .contains("sign with d=example-audit.test")
+    );
+}
