@@ -155,4 +155,98 @@ fn audit_of_a_config_with_a_closed_port_and_unaligned_dkim() {
             .unwrap()
             .contains("sign with d=example-audit.test")
     );
+    // The signing domain is audited too: it is where receivers fetch the key.
+    let domains: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["domain"].as_str().unwrap())
+        .collect();
+    assert!(domains.contains(&"mail.example-audit.test"), "{domains:?}");
+}
+
+/// Classic mistakes against real aiosmtpd servers: each makes the audit NOT READY with the
+/// mistake ranked first and exit code 1.
+#[test]
+fn audit_ranks_each_smtp_mistake_first() {
+    if !common::smtp_server::available() {
+        return;
+    }
+    let dir = TempDir::new("audit-smtp");
+    let ca = common::pki::Ca::new("audit test CA");
+    let cert = ca.issue(common::pki::Kind::Valid, dir.path(), "srv");
+    let zone = dir.path().join("z.zone");
+    std::fs::write(&zone, "$ORIGIN example-audit.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ TXT \"v=spf1 ip4:127.0.0.1 -all\"\n_dmarc TXT \"v=DMARC1; p=reject\"\n").unwrap();
+    let templates: Vec<Value> = ["Register", "SignIn", "ForgotPassword", "Generic"]
+        .iter()
+        .map(|u| serde_json::json!({"usageType": u, "contentType": "text/plain", "subject": "Code", "content": "{{code}}"}))
+        .collect();
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "starttls-auth-after-tls",
+            serde_json::json!({}),
+            "wrong",
+            "smtp-auth-failed",
+        ),
+        (
+            "starttls-auth-after-tls",
+            serde_json::json!({"ignoreTLS": true}),
+            "Audit-Pass-1",
+            "smtp-ignore-tls-blocks-auth",
+        ),
+        (
+            "no-starttls",
+            serde_json::json!({"requireTLS": true}),
+            "Audit-Pass-1",
+            "smtp-starttls-unavailable",
+        ),
+        (
+            "implicit-tls",
+            serde_json::json!({}),
+            "Audit-Pass-1",
+            "smtp-plaintext-on-tls-port",
+        ),
+    ];
+    for (variant, extra, password, first) in cases {
+        let store = dir.path().join(format!("store-{first}"));
+        let server = common::smtp_server::start(common::smtp_server::Options {
+            variant,
+            cert: Some((cert.cert.as_path(), cert.key.as_path())),
+            user: "alice@example-audit.test",
+            pass_env: ("MP_AUDIT_PASS", "Audit-Pass-1"),
+            delay_banner: None,
+            store: &store,
+        });
+        let mut cfg = serde_json::json!({"host": "127.0.0.1", "port": server.port, "secure": false, "auth": {"user": "alice@example-audit.test"}, "fromEmail": "alice@example-audit.test", "templates": templates, "servername": "localhost", "tls": {"ca": ca.pem}});
+        for (k, val) in extra.as_object().unwrap() {
+            cfg[k] = val.clone();
+        }
+        let path = dir.path().join(format!("{first}.json"));
+        std::fs::write(&path, cfg.to_string()).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+            .args([
+                "audit",
+                "--config",
+                path.to_str().unwrap(),
+                "--pass-env",
+                "MP_AUDIT_PASS",
+                "--offline",
+                "--zone",
+                zone.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .env("MP_AUDIT_PASS", password)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{first}");
+        let v = json(&out);
+        assert_eq!(v["audit"]["verdict"], "NOT READY", "{first}");
+        assert_eq!(
+            v["audit"]["fixes"][0]["code"], first,
+            "{:#}",
+            v["audit"]["fixes"]
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Audit-Pass-1"));
+    }
 }

@@ -294,6 +294,7 @@ pub async fn run(
             ),
         },
     };
+    let prediction_dkim_domain = dkim_domain.clone();
     let (envelope_domain, envelope_note) =
         alignment::envelope_identity(from_domain.as_deref(), provider);
     let prediction = alignment::predict(alignment::Inputs {
@@ -480,6 +481,18 @@ pub async fn run(
     connector.recompute_worst();
     let mut targets = vec![connector];
     targets.extend(domain_report);
+    // The DKIM signing domain, when it is not the From domain: its key record is what
+    // receivers will fetch.
+    if let (Some(d), Some(sel)) = (&prediction_dkim_domain, &key_selector)
+        && Some(d) != from_domain.as_ref()
+    {
+        let opts = CheckOptions {
+            selectors: vec![sel.clone()],
+            no_default_selectors: true,
+            ..CheckOptions::default()
+        };
+        targets.push(crate::domain_audit::audit_domain(dns, d, &opts).await);
+    }
     AuditRun {
         targets,
         facts: AuditFacts {
