@@ -1,18 +1,12 @@
 //! Finding codes of the pre-flight's cross-checks (`audit-…`): alignment, provider
 //! requirements, mailbox providers' rules, reverse DNS, and the deliverability advice.
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
+/// Every code here is in one area: the shared declaration with that area filled in.
 macro_rules! code {
-    ($name:ident, $id:literal, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::Audit,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
+    ($name:ident, $id:literal, $($rest:tt)*) => {
+        crate::finding_code!($name, $id, Audit, $($rest)*);
     };
 }
 

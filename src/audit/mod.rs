@@ -509,8 +509,8 @@ pub async fn run(
 }
 
 /// The verdict and ranked fixes, from the findings after the user's policy was applied.
-pub fn conclude(run: &mut AuditRun) {
-    let all: Vec<&Finding> = run.targets.iter().flat_map(|t| t.findings.iter()).collect();
-    run.facts.verdict = summary::verdict(&all);
-    run.facts.fixes = summary::ranked_fixes(&all);
+pub fn conclude(facts: &mut AuditFacts, targets: &[DomainReport]) {
+    let all: Vec<&Finding> = targets.iter().flat_map(|t| t.findings.iter()).collect();
+    facts.verdict = summary::verdict(&all);
+    facts.fixes = summary::ranked_fixes(&all);
 }

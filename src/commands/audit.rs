@@ -5,36 +5,27 @@ use crate::audit::{self, AuditRun};
 use crate::cli::audit_settings::AuditSettings;
 use crate::cli::settings::OutputSettings;
 use crate::dns::Dns;
-use crate::domain_audit::millis;
-use crate::report::Report;
-use crate::report::render;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-/// The user's policy applied to every target, the verdict concluded, the report rendered.
+/// Renders an audit run (also `demo`'s).
 pub fn finish(
-    mut run: AuditRun,
+    run: AuditRun,
     dns: &Dns,
     output: &OutputSettings,
     started: Instant,
     command: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<Outcome> {
-    let mut report = Report::new(command, output.policy.fail_on.as_str());
-    for t in &mut run.targets {
-        output.policy.apply(t);
-        output.policy.tally(&mut report.summary, t);
-    }
-    audit::conclude(&mut run);
-    report.targets = run.targets;
-    report.audit = Some(run.facts);
-    report.dns = dns.stats();
-    report.elapsed_ms = millis(started);
-    out.write_all(&render::render(output.format, &report, &output.render))?;
-    out.flush()?;
-    Ok(Outcome::Completed {
-        failed: report.summary.failed,
-    })
+    super::render_report(
+        command,
+        run.targets,
+        Some(run.facts),
+        dns,
+        output,
+        started,
+        out,
+    )
 }
 
 pub async fn run(settings: AuditSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {

@@ -19,7 +19,7 @@ use crate::dmarc::orgdomain::same_organization;
 use crate::dns::{Dns, DnsView};
 use crate::domain_audit::millis;
 use crate::passcode::{MessageFacts, SigningFacts, build, codes, lint, render};
-use crate::report::{DomainFacts, DomainReport, Evidence, Finding, Report, render as reporters};
+use crate::report::{DomainFacts, DomainReport, Evidence, Finding};
 use crate::smtp::probe::Delivery;
 use crate::smtp::{ProbeInput, SmtpFacts};
 use std::collections::BTreeMap;
@@ -53,8 +53,7 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
     findings.extend(composed.findings);
     let (message_facts, smtp_facts) = (composed.message, composed.smtp);
     let output = &settings.output;
-    let mut report = Report::new("send", output.policy.fail_on.as_str());
-    let mut target = DomainReport {
+    let target = DomainReport {
         domain: if settings.plan.out.is_some() {
             format!("{} (dry run)", endpoint)
         } else {
@@ -70,17 +69,7 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
         queries: view.log(),
         elapsed_ms: millis(started),
     };
-    target.recompute_worst();
-    output.policy.apply(&mut target);
-    output.policy.tally(&mut report.summary, &target);
-    report.targets.push(target);
-    report.dns = dns.stats();
-    report.elapsed_ms = millis(started);
-    out.write_all(&reporters::render(output.format, &report, &output.render))?;
-    out.flush()?;
-    Ok(Outcome::Completed {
-        failed: report.summary.failed,
-    })
+    super::render_report("send", vec![target], None, &dns, output, started, out)
 }
 
 /// What composing (and sending) the test mail produced.

@@ -5,8 +5,7 @@ use super::Outcome;
 use crate::cli::smtp_settings::SmtpSettings;
 use crate::dns::Dns;
 use crate::domain_audit::millis;
-use crate::report::render;
-use crate::report::{DomainFacts, DomainReport, Report};
+use crate::report::{DomainFacts, DomainReport};
 use crate::smtp::codes;
 use std::io::Write;
 use std::time::Instant;
@@ -18,7 +17,6 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         Err(e) => return Ok(Outcome::CannotRun(e.to_string())),
     };
     let output = &settings.output;
-    let mut report = Report::new("smtp", output.policy.fail_on.as_str());
     let view = dns.view();
     let result = crate::smtp::probe::run(view.dns(), &settings.probe).await;
     let mut findings = Vec::new();
@@ -37,7 +35,7 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         }
         findings.push(f);
     }
-    let mut target = DomainReport {
+    let target = DomainReport {
         domain: result.facts.endpoint.clone(),
         worst: None,
         findings,
@@ -48,15 +46,5 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         queries: view.log(),
         elapsed_ms: millis(started),
     };
-    target.recompute_worst();
-    output.policy.apply(&mut target);
-    output.policy.tally(&mut report.summary, &target);
-    report.targets.push(target);
-    report.dns = dns.stats();
-    report.elapsed_ms = millis(started);
-    out.write_all(&render::render(output.format, &report, &output.render))?;
-    out.flush()?;
-    Ok(Outcome::Completed {
-        failed: report.summary.failed,
-    })
+    super::render_report("smtp", vec![target], None, &dns, output, started, out)
 }

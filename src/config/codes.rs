@@ -4,7 +4,7 @@
 //! config: always errors), and what Logto accepts but nodemailer then does differently
 //! from what the operator meant (beyond Logto).
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
 const LOGTO: &str = "@logto/connector-smtp 1.5.4 config guard";
 const NM_CONN: &str = "nodemailer lib/smtp-connection";
@@ -12,16 +12,10 @@ const NM_TRANSPORT: &str = "nodemailer lib/smtp-transport";
 const NM_ADDR: &str = "nodemailer lib/addressparser";
 const PROVIDERS: &str = "provider documentation (see the providers table)";
 
+/// Every code here is in one area: the shared declaration with that area filled in.
 macro_rules! code {
-    ($name:ident, $id:literal, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::Config,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
+    ($name:ident, $id:literal, $($rest:tt)*) => {
+        crate::finding_code!($name, $id, Config, $($rest)*);
     };
 }
 

@@ -1,26 +1,13 @@
 //! Finding codes of the test passcode mail: its templates (`template-…`) and its signing,
 //! verification and delivery (`send-…`).
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
 const LOGTO_KIT: &str = "@logto/connector-kit replaceSendMessageHandlebars";
 const RFC6376: &str = "RFC 6376";
 const GMAIL: &str = "Gmail sender guidelines";
 
-macro_rules! code {
-    ($name:ident, $id:literal, $area:ident, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::$area,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
-    };
-}
-
-code!(
+crate::finding_code!(
     MISSING_CODE,
     "template-missing-code",
     Template,
@@ -29,7 +16,7 @@ code!(
     "Put {{code}} in the template's content (whitespace inside the braces is allowed).",
     LOGTO_KIT
 );
-code!(
+crate::finding_code!(
     UNKNOWN_PLACEHOLDER,
     "template-unknown-placeholder",
     Template,
@@ -38,7 +25,7 @@ code!(
     "Remove it, or use one Logto provides ({{code}}, {{link}}, {{locale}}).",
     LOGTO_KIT
 );
-code!(
+crate::finding_code!(
     HTML_INVALID,
     "template-html-invalid",
     Template,
@@ -47,7 +34,7 @@ code!(
     "Fix the markup; mail clients and spam filters treat broken HTML badly.",
     "HTML Living Standard"
 );
-code!(
+crate::finding_code!(
     HTML_NO_TEXT,
     "template-html-no-text",
     Template,
@@ -56,7 +43,7 @@ code!(
     "Spam filters score HTML-only mail worse; keep the HTML simple, or use contentType text/plain.",
     GMAIL
 );
-code!(
+crate::finding_code!(
     SUBJECT_LONG,
     "template-subject-long",
     Template,
@@ -65,7 +52,7 @@ code!(
     "Shorten the subject; put the code early if it is in the subject.",
     "RFC 5322 2.1.1"
 );
-code!(
+crate::finding_code!(
     SUBJECT_EMPTY,
     "template-subject-empty",
     Template,
@@ -74,7 +61,7 @@ code!(
     "Give the template a subject; empty subjects look like spam.",
     GMAIL
 );
-code!(
+crate::finding_code!(
     FOREIGN_LINK,
     "template-foreign-link",
     Template,
@@ -83,7 +70,7 @@ code!(
     "Link only to the From domain (or its organization's domains).",
     "Gmail sender guidelines; M3AAWG sender best practices"
 );
-code!(
+crate::finding_code!(
     TOO_LARGE,
     "template-too-large",
     Template,
@@ -92,7 +79,7 @@ code!(
     "Slim the template (inline images and styles are the usual cause).",
     GMAIL
 );
-code!(
+crate::finding_code!(
     USAGE_NOT_CONFIGURED,
     "template-usage-missing",
     Template,
@@ -102,7 +89,7 @@ code!(
     "@logto/connector-smtp"
 );
 
-code!(
+crate::finding_code!(
     DKIM_KEY_UNREADABLE,
     "send-dkim-key-unreadable",
     Send,
@@ -111,7 +98,7 @@ code!(
     "Give a PEM private key (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`, RSA or Ed25519).",
     RFC6376
 );
-code!(
+crate::finding_code!(
     NODEMAILER_UNSIGNED,
     "send-nodemailer-sends-unsigned",
     Send,
@@ -120,7 +107,7 @@ code!(
     "Use an RSA private key in PEM for nodemailer's dkim option.",
     "nodemailer lib/dkim"
 );
-code!(
+crate::finding_code!(
     DKIM_NO_KEY_IN_DNS,
     "send-dkim-no-key",
     Send,
@@ -129,7 +116,7 @@ code!(
     "Publish the public key as TXT at <selector>._domainkey.<domain> (the message gives the record).",
     RFC6376
 );
-code!(
+crate::finding_code!(
     DKIM_KEY_MISMATCH,
     "send-dkim-key-mismatch",
     Send,
@@ -138,7 +125,7 @@ code!(
     "Publish the public key of the private key you sign with (the message gives the record).",
     RFC6376
 );
-code!(
+crate::finding_code!(
     DKIM_NOT_ALIGNED,
     "send-dkim-not-aligned",
     Send,
@@ -147,7 +134,7 @@ code!(
     "Sign with d= the From domain (or its organizational domain, under relaxed alignment).",
     "RFC 7489 3.1.1"
 );
-code!(
+crate::finding_code!(
     DKIM_VERIFY_ERROR,
     "send-dkim-verify-error",
     Send,
@@ -156,7 +143,7 @@ code!(
     "Read the message; run again when DNS answers.",
     RFC6376
 );
-code!(
+crate::finding_code!(
     RECIPIENT_REJECTED,
     "send-recipient-rejected",
     Send,
@@ -165,7 +152,7 @@ code!(
     "Check the address given with --to; some servers refuse recipients outside a verified list (e.g. the SES sandbox).",
     "RFC 5321 3.3"
 );
-code!(
+crate::finding_code!(
     DATA_REJECTED,
     "send-data-rejected",
     Send,

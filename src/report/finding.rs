@@ -92,6 +92,22 @@ pub struct CodeInfo {
     pub reference: &'static str,
 }
 
+/// Declares one catalogue entry as a `static` beside the check that raises it:
+/// `finding_code!(NAME, "kebab-id", Area, Severity, "summary", "remediation", reference)`.
+#[macro_export]
+macro_rules! finding_code {
+    ($name:ident, $id:literal, $area:ident, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
+        pub static $name: $crate::report::CodeInfo = $crate::report::CodeInfo {
+            id: $id,
+            area: $crate::report::Area::$area,
+            default_severity: $crate::report::Severity::$sev,
+            summary: $summary,
+            remediation: $remediation,
+            reference: $reference,
+        };
+    };
+}
+
 impl PartialEq for CodeInfo {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id

@@ -1,7 +1,7 @@
 //! Finding codes raised by the SMTP probe (`smtp-…`) and its TLS step (`tls-…`).
 //! Each wording that the probe adds lives next to the step that raises it (probe.rs).
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
 const RFC5321: &str = "RFC 5321";
 const NM: &str = "nodemailer lib/smtp-connection";
@@ -10,20 +10,7 @@ const RFC8314: &str = "RFC 8314 (implicit TLS for submission)";
 const RFC4954: &str = "RFC 4954 (SMTP AUTH)";
 const NODE_TLS: &str = "Node.js tls.connect certificate verification";
 
-macro_rules! code {
-    ($name:ident, $id:literal, $area:ident, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::$area,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
-    };
-}
-
-code!(
+crate::finding_code!(
     HOST_UNRESOLVABLE,
     "smtp-host-unresolvable",
     Smtp,
@@ -32,7 +19,7 @@ code!(
     "Check the spelling of host; publish an A/AAAA record for it, or use the provider's documented host name.",
     NM
 );
-code!(
+crate::finding_code!(
     CONNECTION_REFUSED,
     "smtp-connection-refused",
     Smtp,
@@ -41,7 +28,7 @@ code!(
     "Check host and port against the provider's documentation (587 STARTTLS, 465 implicit TLS), and that the server is running.",
     NM
 );
-code!(
+crate::finding_code!(
     CONNECT_TIMEOUT,
     "smtp-connect-timeout",
     Smtp,
@@ -50,7 +37,7 @@ code!(
     "Allow outbound traffic to this port (cloud providers often block port 25: use 587 or 465), or fix host/port.",
     NM
 );
-code!(
+crate::finding_code!(
     CONNECTION_DROPPED,
     "smtp-connection-dropped",
     Smtp,
@@ -59,7 +46,7 @@ code!(
     "Check the server's logs; the server may reject the client's address, or the port may belong to another service.",
     NM
 );
-code!(
+crate::finding_code!(
     GREETING_TIMEOUT,
     "smtp-greeting-timeout",
     Smtp,
@@ -68,7 +55,7 @@ code!(
     "Check that the port speaks SMTP; if the server is just slow, raise greetingTimeout in the config.",
     NM
 );
-code!(
+crate::finding_code!(
     SLOW_BANNER,
     "smtp-slow-banner",
     Smtp,
@@ -77,7 +64,7 @@ code!(
     "Find why the server delays its banner (reverse-DNS lookups, greylisting, tarpitting) or raise greetingTimeout.",
     RFC5321
 );
-code!(
+crate::finding_code!(
     BAD_GREETING,
     "smtp-bad-greeting",
     Smtp,
@@ -86,7 +73,7 @@ code!(
     "Read the greeting text: the server rejects this client (address blocklisted, service unavailable).",
     RFC5321
 );
-code!(
+crate::finding_code!(
     SECURE_ON_STARTTLS_PORT,
     "smtp-secure-on-starttls-port",
     Smtp,
@@ -95,7 +82,7 @@ code!(
     "Set \"secure\": false for a STARTTLS port (587, 25, 2525), or use the implicit-TLS port (465) with secure: true.",
     RFC8314
 );
-code!(
+crate::finding_code!(
     PLAINTEXT_ON_TLS_PORT,
     "smtp-plaintext-on-tls-port",
     Smtp,
@@ -104,7 +91,7 @@ code!(
     "Set \"secure\": true for an implicit-TLS port (465), or use the STARTTLS port (587) with secure: false.",
     RFC8314
 );
-code!(
+crate::finding_code!(
     STARTTLS_UNAVAILABLE,
     "smtp-starttls-unavailable",
     Smtp,
@@ -113,7 +100,7 @@ code!(
     "Use a port or server that offers STARTTLS, or the implicit-TLS port with secure: true.",
     RFC3207
 );
-code!(
+crate::finding_code!(
     NO_TLS,
     "smtp-no-tls",
     Smtp,
@@ -122,7 +109,7 @@ code!(
     "Use STARTTLS (remove ignoreTLS; pick a server that offers it) or implicit TLS (secure: true on 465).",
     RFC3207
 );
-code!(
+crate::finding_code!(
     IGNORE_TLS_BLOCKS_AUTH,
     "smtp-ignore-tls-blocks-auth",
     Smtp,
@@ -131,7 +118,7 @@ code!(
     "Remove \"ignoreTLS\" (nodemailer then upgrades with STARTTLS and logs in).",
     NM
 );
-code!(
+crate::finding_code!(
     STARTTLS_INJECTION,
     "smtp-starttls-injection",
     Smtp,
@@ -140,7 +127,7 @@ code!(
     "Fix or replace the server (or the middlebox in front of it); data before the handshake must be discarded by clients.",
     RFC3207
 );
-code!(
+crate::finding_code!(
     EHLO_REJECTED,
     "smtp-ehlo-rejected",
     Smtp,
@@ -149,7 +136,7 @@ code!(
     "Set the config's \"name\" to a valid fully qualified host name (ASCII) that the server accepts.",
     RFC5321
 );
-code!(
+crate::finding_code!(
     AUTH_NOT_ADVERTISED,
     "smtp-auth-not-advertised",
     Smtp,
@@ -158,7 +145,7 @@ code!(
     "If the provider needs a login, connect to its submission port (587/465) where AUTH is offered.",
     RFC4954
 );
-code!(
+crate::finding_code!(
     AUTH_NO_COMMON_MECHANISM,
     "smtp-auth-no-common-mechanism",
     Smtp,
@@ -167,7 +154,7 @@ code!(
     "Enable AUTH PLAIN or LOGIN on the server (over TLS), or use another submission server.",
     RFC4954
 );
-code!(
+crate::finding_code!(
     AUTH_IN_CLEAR,
     "smtp-auth-in-clear",
     Smtp,
@@ -176,7 +163,7 @@ code!(
     "Use STARTTLS (remove ignoreTLS, or pick a server that offers it) or implicit TLS (secure: true on 465).",
     RFC8314
 );
-code!(
+crate::finding_code!(
     AUTH_FAILED,
     "smtp-auth-failed",
     Smtp,
@@ -185,7 +172,7 @@ code!(
     "Check user and password (many providers need an app password or an API key as the password).",
     RFC4954
 );
-code!(
+crate::finding_code!(
     AUTH_MISSING_CREDENTIALS,
     "smtp-auth-missing-credentials",
     Smtp,
@@ -194,7 +181,7 @@ code!(
     "Give both auth.user and auth.pass, or remove auth for a server that needs no login.",
     NM
 );
-code!(
+crate::finding_code!(
     AUTH_UNTESTED,
     "smtp-auth-untested",
     Smtp,
@@ -203,7 +190,7 @@ code!(
     "See the message for why; run again with what it asks for.",
     RFC4954
 );
-code!(
+crate::finding_code!(
     AUTH_REQUIRED,
     "smtp-auth-required",
     Smtp,
@@ -212,7 +199,7 @@ code!(
     "Give credentials (auth.user, auth.pass), and make sure AUTH happens (see the other findings).",
     RFC4954
 );
-code!(
+crate::finding_code!(
     SENDER_REJECTED,
     "smtp-sender-rejected",
     Smtp,
@@ -221,7 +208,7 @@ code!(
     "Use a fromEmail the account may send as (the mailbox itself, a verified alias or a verified domain).",
     RFC5321
 );
-code!(
+crate::finding_code!(
     PROTOCOL_ERROR,
     "smtp-protocol-error",
     Smtp,
@@ -230,7 +217,7 @@ code!(
     "Check that the port speaks SMTP; a proxy or another service may sit on it.",
     RFC5321
 );
-code!(
+crate::finding_code!(
     PHASE_TIMEOUT,
     "smtp-phase-timeout",
     Smtp,
@@ -240,7 +227,7 @@ code!(
     NM
 );
 
-code!(
+crate::finding_code!(
     TLS_SELF_SIGNED,
     "tls-certificate-self-signed",
     Tls,
@@ -249,7 +236,7 @@ code!(
     "Install a certificate from a public CA (e.g. Let's Encrypt). Trusting this one with tls.ca (its PEM) works; tls.rejectUnauthorized: false also works but lets anyone intercept the passcode mail and the password.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_UNTRUSTED,
     "tls-certificate-untrusted",
     Tls,
@@ -258,7 +245,7 @@ code!(
     "Add the private CA's PEM to tls.ca in the config (this trusts only that CA), or have the server send the full chain.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_EXPIRED,
     "tls-certificate-expired",
     Tls,
@@ -267,7 +254,7 @@ code!(
     "Renew the certificate on the server.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_NOT_YET_VALID,
     "tls-certificate-not-yet-valid",
     Tls,
@@ -276,7 +263,7 @@ code!(
     "Check the server's certificate dates and both machines' clocks.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_NAME_MISMATCH,
     "tls-certificate-name-mismatch",
     Tls,
@@ -285,7 +272,7 @@ code!(
     "Use as host a name the certificate covers, or set \"servername\" (or tls.servername) to it.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_VERIFY_FAILED,
     "tls-certificate-invalid",
     Tls,
@@ -294,7 +281,7 @@ code!(
     "Read the message; renew or fix the certificate on the server.",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_EXPIRES_SOON,
     "tls-certificate-expires-soon",
     Tls,
@@ -303,7 +290,7 @@ code!(
     "Renew it (and check that automatic renewal works).",
     NODE_TLS
 );
-code!(
+crate::finding_code!(
     TLS_WEAK_KEY,
     "tls-weak-key",
     Tls,
@@ -312,7 +299,7 @@ code!(
     "Reissue the certificate with a 2048-bit (or larger) RSA key, or an ECDSA key.",
     "NIST SP 800-131A; CA/Browser Forum Baseline Requirements"
 );
-code!(
+crate::finding_code!(
     TLS_LEGACY_ONLY,
     "tls-legacy-only",
     Tls,
@@ -321,7 +308,7 @@ code!(
     "Enable TLS 1.2 or 1.3 on the server; TLS 1.0 and 1.1 are deprecated (RFC 8996) and Node refuses them by default.",
     "RFC 8996"
 );
-code!(
+crate::finding_code!(
     TLS_HANDSHAKE_FAILED,
     "tls-handshake-failed",
     Tls,
@@ -330,7 +317,7 @@ code!(
     "Read the message; check the server's TLS configuration.",
     "RFC 8446"
 );
-code!(
+crate::finding_code!(
     TLS_NOT_VERIFIED,
     "tls-not-verified",
     Tls,
