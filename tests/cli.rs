@@ -12,6 +12,7 @@ fn help_texts_are_stable() {
         (vec!["smtp", "--help"], "help_smtp.txt"),
         (vec!["send", "--help"], "help_send.txt"),
         (vec!["sink", "--help"], "help_sink.txt"),
+        (vec!["inspect", "--help"], "help_inspect.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

@@ -237,6 +237,7 @@ async fn every_scenario_raises_what_it_expects() {
                     | Area::Template
                     | Area::Send
                     | Area::Received
+                    | Area::Inspect
             )
         })
     {

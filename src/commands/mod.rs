@@ -2,6 +2,7 @@
 
 pub mod dns;
 pub mod explain;
+pub mod inspect;
 pub mod send;
 pub mod sink;
 pub mod smtp;

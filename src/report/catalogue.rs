@@ -15,6 +15,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::smtp::codes::ALL,
         crate::passcode::codes::ALL,
         crate::sink::codes::ALL,
+        crate::inspect::codes::ALL,
     ]
     .into_iter()
     .flatten()

@@ -49,6 +49,7 @@ pub enum Area {
     Template,
     Send,
     Received,
+    Inspect,
 }
 
 impl Area {
@@ -68,6 +69,7 @@ impl Area {
             Area::Template => "Templates (Logto's passcode mail)",
             Area::Send => "The test passcode mail: DKIM signing, verification and delivery",
             Area::Received => "Received mail (sink, inspect)",
+            Area::Inspect => "Inspecting a received message (inspect)",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the report and the [`RenderOptions`], so every format can be snapshot-tested.
 
 mod facts;
+mod inspect_facts;
 mod json;
 mod junit;
 mod markdown;
