@@ -12,6 +12,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod dns;
 pub mod domain_audit;
+pub mod inspect;
 pub mod message;
 pub mod mx;
 pub mod passcode;

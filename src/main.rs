@@ -113,6 +113,17 @@ fn run(cli: Cli) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::demo::run(args, &mut out))
         }
+        Command::Inspect(args) => {
+            let settings = match commands::inspect::InspectSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
+            };
+            runtime()?.block_on(commands::inspect::run(settings, &mut out))
+        }
         Command::Send(args) => {
             let settings = match SendSettings::from_args(args) {
                 Ok(s) => s,

@@ -14,6 +14,7 @@ fn help_texts_are_stable() {
         (vec!["sink", "--help"], "help_sink.txt"),
         (vec!["audit", "--help"], "help_audit.txt"),
         (vec!["demo", "--help"], "help_demo.txt"),
+        (vec!["inspect", "--help"], "help_inspect.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
     ] {
         let out = run(&args);

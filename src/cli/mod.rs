@@ -58,6 +58,11 @@ pub enum Command {
     /// (DKIM, alignment, template rendering, TLS, AUTH); never relays.
     #[command(after_help = EXIT_CODES)]
     Sink(Box<SinkArgs>),
+    /// A received message (.eml, `-` for stdin, or headers pasted from "show original"):
+    /// DKIM and ARC verified against DNS, Authentication-Results compared, the Received chain
+    /// with delays, SPF for the sending IP, DMARC alignment, and why it would land in spam.
+    #[command(after_help = EXIT_CODES)]
+    Inspect(Box<InspectArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
 }
@@ -200,6 +205,29 @@ pub struct DemoArgs {
     /// The bundled world full of classic mistakes instead of the correct one.
     #[arg(long)]
     pub broken: bool,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The message: an .eml file, only its header section, or `-` for standard input.
+    #[arg(value_name = "MESSAGE")]
+    pub message: PathBuf,
+
+    /// Trust only Authentication-Results written by this authserv-id (the receiver's own,
+    /// e.g. mx.google.com); repeatable. Without it the topmost one is assumed to be the
+    /// receiver's.
+    #[arg(long, value_name = "ID")]
+    pub trusted_authserv: Vec<String>,
+
+    /// The connecting IP to evaluate SPF for, instead of the one found in the Received chain.
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
 
     #[command(flatten)]
     pub output: OutputOptions,

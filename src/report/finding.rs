@@ -50,6 +50,7 @@ pub enum Area {
     Send,
     Received,
     Audit,
+    Inspect,
 }
 
 impl Area {
@@ -72,6 +73,7 @@ impl Area {
             Area::Audit => {
                 "The pre-flight's cross-checks (alignment, providers, mailbox providers)"
             }
+            Area::Inspect => "Inspecting a received message (inspect)",
         }
     }
 }

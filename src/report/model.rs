@@ -36,6 +36,9 @@ pub struct DomainFacts {
     /// A received message (`sink`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received: Option<crate::sink::grade::ReceivedFacts>,
+    /// A message given to `inspect`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspect: Option<crate::inspect::InspectFacts>,
 }
 
 /// One audited domain.

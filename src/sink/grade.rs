@@ -37,7 +37,8 @@ pub struct ReceivedFacts {
     pub placeholders_left: Vec<String>,
 }
 
-fn domain_of(addr: &str) -> Option<String> {
+/// The domain of `local@domain` (or `<local@domain>`), lower-case.
+pub fn domain_of(addr: &str) -> Option<String> {
     addr.rsplit_once('@')
         .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
 }
@@ -68,32 +69,23 @@ fn leftover_placeholders(text: &str) -> Vec<String> {
     out
 }
 
-pub async fn grade(
-    dns: &Dns,
-    message: &[u8],
-    session: SessionFacts,
-    stored_as: Option<String>,
-) -> (Vec<Finding>, ReceivedFacts) {
+/// What the message's text shows: its parts, and the findings about the template as
+/// rendered (placeholders left, HTML without text). Shared by `sink` and `inspect`.
+pub struct Content {
+    pub findings: Vec<Finding>,
+    pub parts: Vec<String>,
+    pub placeholders_left: Vec<String>,
+}
+
+/// At most this many MIME parts are looked at (hostile input).
+pub const MAX_PARTS: usize = 100;
+
+pub fn content(parsed: Option<&mail_parser::Message>, subject_id: &str) -> Content {
     let mut findings = Vec::new();
-    let parsed = mail_parser::MessageParser::default().parse(message);
-    let from = parsed
-        .as_ref()
-        .and_then(|m| m.from())
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_string);
-    let subject = parsed
-        .as_ref()
-        .and_then(|m| m.subject())
-        .map(str::to_string);
-    let message_id = parsed
-        .as_ref()
-        .and_then(|m| m.message_id())
-        .map(str::to_string);
     let mut parts = Vec::new();
     let mut texts = Vec::new();
-    if let Some(m) = &parsed {
-        for part in m.parts.iter().take(100) {
+    if let Some(m) = parsed {
+        for part in m.parts.iter().take(MAX_PARTS) {
             let ct = part.content_type().map_or("text/plain".to_string(), |c| {
                 format!("{}/{}", c.c_type, c.c_subtype.as_deref().unwrap_or(""))
                     .to_ascii_lowercase()
@@ -111,12 +103,11 @@ pub async fn grade(
             texts.push(s.to_string());
         }
     }
-    let subject_id = from.clone().unwrap_or_else(|| "(no From)".into());
     let placeholders_left = leftover_placeholders(&texts.join("\n"));
     if !placeholders_left.is_empty() {
         findings.push(Finding::new(
             &codes::UNRENDERED_PLACEHOLDER,
-            subject_id.clone(),
+            subject_id,
             format!(
                 "the message contains {} unrendered",
                 placeholders_left.join(", ")
@@ -126,45 +117,53 @@ pub async fn grade(
     if parts.iter().any(|p| p == "text/html") && !parts.iter().any(|p| p == "text/plain") {
         findings.push(Finding::new(
             &codes::NO_TEXT_PART,
-            subject_id.clone(),
+            subject_id,
             "the message is text/html only".to_string(),
         ));
     }
-    if session.tls.is_none() {
-        findings.push(Finding::new(
-            &codes::NO_TLS,
-            session.peer.clone(),
-            format!("the message from {} arrived without TLS", session.peer),
-        ));
+    Content {
+        findings,
+        parts,
+        placeholders_left,
     }
-    let from_domain = from.as_deref().and_then(domain_of);
-    if session.mail_from.is_empty() {
+}
+
+/// The envelope sender against the From domain: empty, or outside its organization.
+pub fn envelope(from_domain: Option<&str>, mail_from: &str, subject_id: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if mail_from.is_empty() {
         findings.push(Finding::new(
             &codes::EMPTY_ENVELOPE,
-            subject_id.clone(),
+            subject_id,
             "MAIL FROM:<> (empty envelope sender)".to_string(),
         ));
-    } else if let (Some(fd), Some(ed)) = (&from_domain, domain_of(&session.mail_from))
+    } else if let (Some(fd), Some(ed)) = (from_domain, domain_of(mail_from))
         && !same_organization(fd, &ed)
     {
         findings.push(Finding::new(
             &codes::ENVELOPE_NOT_ALIGNED,
-            subject_id.clone(),
-            format!(
-                "MAIL FROM <{}> is not in the organization of the From domain {fd}",
-                session.mail_from
-            ),
+            subject_id,
+            format!("MAIL FROM <{mail_from}> is not in the organization of the From domain {fd}"),
         ));
     }
-    let dkim = verify_mail::verify(dns, message).await.unwrap_or_default();
+    findings
+}
+
+/// The DKIM verdicts against the From domain: none, failed, passing but not aligned.
+pub fn dkim_findings(
+    from_domain: Option<&str>,
+    dkim: &[SignatureCheck],
+    subject_id: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if dkim.is_empty() {
         findings.push(Finding::new(
             &codes::UNSIGNED,
-            subject_id.clone(),
+            subject_id,
             "no DKIM-Signature header".to_string(),
         ));
     }
-    for c in &dkim {
+    for c in dkim {
         if c.result != "pass" {
             findings.push(
                 Finding::new(
@@ -184,12 +183,12 @@ pub async fn grade(
                     value: c.signed_headers.join(":"),
                 }),
             );
-        } else if let Some(fd) = &from_domain
+        } else if let Some(fd) = from_domain
             && !same_organization(fd, &c.domain)
         {
             findings.push(Finding::new(
                 &codes::DKIM_NOT_ALIGNED,
-                subject_id.clone(),
+                subject_id,
                 format!(
                     "d={} passes but is not aligned with the From domain {fd}",
                     c.domain
@@ -197,6 +196,51 @@ pub async fn grade(
             ));
         }
     }
+    findings
+}
+
+pub async fn grade(
+    dns: &Dns,
+    message: &[u8],
+    session: SessionFacts,
+    stored_as: Option<String>,
+) -> (Vec<Finding>, ReceivedFacts) {
+    let parsed = mail_parser::MessageParser::default().parse(message);
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string);
+    let subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject())
+        .map(str::to_string);
+    let message_id = parsed
+        .as_ref()
+        .and_then(|m| m.message_id())
+        .map(str::to_string);
+    let subject_id = from.clone().unwrap_or_else(|| "(no From)".into());
+    let Content {
+        mut findings,
+        parts,
+        placeholders_left,
+    } = content(parsed.as_ref(), &subject_id);
+    if session.tls.is_none() {
+        findings.push(Finding::new(
+            &codes::NO_TLS,
+            session.peer.clone(),
+            format!("the message from {} arrived without TLS", session.peer),
+        ));
+    }
+    let from_domain = from.as_deref().and_then(domain_of);
+    findings.extend(envelope(
+        from_domain.as_deref(),
+        &session.mail_from,
+        &subject_id,
+    ));
+    let dkim = verify_mail::verify(dns, message).await.unwrap_or_default();
+    findings.extend(dkim_findings(from_domain.as_deref(), &dkim, &subject_id));
     let facts = ReceivedFacts {
         session,
         bytes: message.len(),

@@ -57,6 +57,9 @@ pub fn sections(facts: &DomainFacts) -> Vec<Section> {
     if let Some(received) = &facts.received {
         out.push(super::received_facts::section(received));
     }
+    if let Some(inspect) = &facts.inspect {
+        out.extend(super::inspect_facts::sections(inspect));
+    }
     if let Some(message) = &facts.message {
         out.push(super::message_facts::section(message));
     }

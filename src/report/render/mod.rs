@@ -5,6 +5,7 @@
 
 mod audit_facts;
 mod facts;
+mod inspect_facts;
 mod json;
 mod junit;
 mod markdown;
