@@ -217,6 +217,19 @@ fn sign_round_trip(key: &str, expect_alg: &str) {
             "dkimpy verifies our {expect_alg} signature"
         );
     }
+    // `inspect` reads the message `send` wrote and verifies the same signature.
+    let inspected = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
+        .arg("inspect")
+        .arg(&out)
+        .args(["--format", "json", "--offline", "--zone"])
+        .arg(&published)
+        .output()
+        .unwrap();
+    let iv: Value = serde_json::from_slice(&inspected.stdout).expect("inspect JSON");
+    let dkim = &iv["targets"][0]["facts"]["inspect"]["dkim"][0];
+    assert_eq!(dkim["result"], "pass", "{dkim:#}");
+    assert_eq!(dkim["algorithm"], expect_alg);
+    assert_eq!(dkim["from_signed"], true);
     // A published key that is not this private key's: the signature fails, named as such.
     let other = if expect_alg == "ed25519-sha256" {
         "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
