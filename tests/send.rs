@@ -593,3 +593,62 @@ fn delivered_copy_verifies() {
         .collect();
     assert!(missing.is_empty(), "undocumented: {missing:?}");
 }
+
+/// A refused recipient: a finding with nodemailer's text, nothing stored, nothing retried.
+#[test]
+fn refused_recipient_is_named_and_nothing_is_sent() {
+    if !smtp_server::available() {
+        return;
+    }
+    let dir = TempDir::new("send-rcpt");
+    let ca = Ca::new("mailpreflight rcpt test CA");
+    let cert = ca.issue(Kind::Valid, dir.path(), "srv");
+    let store = dir.path().join("store");
+    let s = smtp_server::start(Options {
+        variant: "refuse-recipient",
+        cert: Some((cert.cert.as_path(), cert.key.as_path())),
+        user: "alice@example.test",
+        pass_env: ("MP_SEND_PASS", "Send-Pass-Word"),
+        delay_banner: None,
+        store: &store,
+    });
+    let cfg = config(
+        s.port,
+        json!({"fromEmail": "alice@example.test", "tls": {"ca": ca.pem}}),
+    );
+    let z = zone(dir.path(), &[]);
+    let (code, v) = send(dir.path(), &cfg, &z, &["--pass-env", "MP_SEND_PASS"]);
+    assert_eq!(code, 1);
+    assert!(
+        codes(&v).contains(&"send-recipient-rejected".to_string()),
+        "{:?}",
+        codes(&v)
+    );
+    let smtp = &v["targets"][0]["facts"]["smtp"];
+    assert_eq!(smtp["delivery"]["accepted"], false);
+    assert!(
+        smtp["prediction"]["operator_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Can't send mail - all recipients were rejected: 550 5.1.1"),
+        "{:#}",
+        smtp["prediction"]
+    );
+    let sent: Vec<&str> = smtp["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["dir"] == "client")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sent.iter().filter(|l| l.starts_with("RCPT TO")).count(),
+        1,
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|l| *l == "DATA"), "{sent:?}");
+    assert!(
+        std::fs::read_dir(&store).map(|d| d.count()).unwrap_or(0) == 0,
+        "nothing stored"
+    );
+}

@@ -116,6 +116,7 @@ class Variant:
     legacy_tls: bool = False      # TLS 1.0/1.1 only
     slow_banner: bool = False     # wait --delay-banner seconds before the 220
     refuse_sender: bool = False   # MAIL FROM must equal --user
+    refuse_recipient: bool = False  # RCPT TO outside example.test gets 550 5.1.1
     ntlm_only: bool = False       # offer AUTH NTLM, refuse every AUTH
     # The misbehaving variants: the name of the key in QUIRKS (the SMTP class).
     quirk: Optional[str] = None
@@ -131,6 +132,7 @@ VARIANTS = {
     "ntlm-only": Variant("starttls", ("NTLM",), ntlm_only=True),
     "slow-banner": Variant("starttls", MECHANISMS, slow_banner=True),
     "refuse-sender": Variant("starttls", MECHANISMS, refuse_sender=True),
+    "refuse-recipient": Variant("starttls", MECHANISMS, refuse_recipient=True),
     "no-starttls": Variant("none", MECHANISMS),
     "tls-legacy": Variant("starttls", MECHANISMS, legacy_tls=True),
     "drop-after-connect": Variant("raw"),
@@ -410,6 +412,15 @@ class Handler:
             log.info("refusing sender %r (logged in as %r)", address, self.user)
             return f"553 5.7.1 Sender address rejected: not owned by user {self.user}"
         return MISSING  # aiosmtpd's default: record the sender, `250 OK`
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # refuse-recipient: only mailboxes at example.test exist here (the SES-sandbox-like
+        # "recipient not verified" case).
+        if self.variant.refuse_recipient and not address.lower().endswith("@example.test"):
+            log.info("refusing recipient %r", address)
+            return f"550 5.1.1 <{address}>: Recipient address rejected: not verified"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.store is not None:
