@@ -250,3 +250,55 @@ fn audit_ranks_each_smtp_mistake_first() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("Audit-Pass-1"));
     }
 }
+
+/// A recognised provider (Postmark, its host mapped to a closed loopback port by a zone):
+/// its SPF include, DKIM selector and custom Return-Path are checked in the From domain's DNS.
+#[test]
+fn provider_requirements_are_checked_in_dns() {
+    let dir = TempDir::new("audit-provider");
+    let zones = dir.path().join("zones");
+    std::fs::create_dir_all(&zones).unwrap();
+    std::fs::write(zones.join("from.zone"), "$ORIGIN example-pm.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ TXT \"v=spf1 -all\"\n_dmarc TXT \"v=DMARC1; p=quarantine\"\n").unwrap();
+    std::fs::write(zones.join("pm.zone"), "$ORIGIN postmarkapp.com.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\nsmtp A 127.0.0.1\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let templates: Vec<Value> = ["Register", "SignIn", "ForgotPassword", "Generic"].iter().map(|u| serde_json::json!({"usageType": u, "contentType": "text/plain", "subject": "Code", "content": "{{code}}"})).collect();
+    let cfg = serde_json::json!({"host": "smtp.postmarkapp.com", "port": port, "auth": {"user": "token", "pass": "token"}, "fromEmail": "a@example-pm.test", "templates": templates});
+    let path = dir.path().join("c.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = run(&[
+        "audit",
+        "--config",
+        path.to_str().unwrap(),
+        "--offline",
+        "--zone",
+        zones.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["audit"]["provider"], "Postmark");
+    let reqs = v["audit"]["provider_requirements"].as_array().unwrap();
+    let return_path = reqs
+        .iter()
+        .find(|r| {
+            r["requirement"]
+                .as_str()
+                .unwrap()
+                .contains("pm-bounces.example-pm.test")
+        })
+        .expect("the Return-Path requirement");
+    assert_eq!(return_path["status"], "no");
+    let all: Vec<&str> = v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(all.contains(&"audit-provider-record-missing"), "{all:?}");
+    // Postmark without a custom Return-Path never aligns SPF.
+    assert_eq!(v["audit"]["alignment"]["spf_aligned"], "no");
+}

@@ -59,6 +59,14 @@ code!(
     "provider documentation (see the providers table)"
 );
 code!(
+    PROVIDER_RECORD_MISSING,
+    "audit-provider-record-missing",
+    Warning,
+    "A record the recognised provider needs (its DKIM selectors, its Return-Path CNAME) is not in DNS.",
+    "Publish the record the message names, as the provider's domain setup shows it.",
+    "provider documentation (see the providers table)"
+);
+code!(
     REVERSE_DNS,
     "audit-reverse-dns",
     Warning,
@@ -98,6 +106,7 @@ pub static ALL: &[&CodeInfo] = &[
     &DKIM_NOT_ALIGNED,
     &SPF_FAILS_FOR_SERVER,
     &PROVIDER_SPF_MISSING,
+    &PROVIDER_RECORD_MISSING,
     &REVERSE_DNS,
     &MAILBOX_RULE,
     &NO_DEDICATED_SUBDOMAIN,

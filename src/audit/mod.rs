@@ -6,6 +6,7 @@
 pub mod alignment;
 pub mod codes;
 pub mod profile;
+pub mod provider;
 pub mod summary;
 
 use crate::check::CheckOptions;
@@ -16,7 +17,6 @@ use crate::dmarc::orgdomain::organizational_domain;
 use crate::dns::{Dns, RType};
 use crate::report::{DomainFacts, DomainReport, Finding};
 use crate::smtp::{ProbeInput, SmtpFacts};
-use crate::spf::SpfNode;
 use alignment::{AlignmentPrediction, Identities, Tri};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -55,6 +55,8 @@ pub struct AuditFacts {
     pub mailbox_providers: Vec<profile::Rule>,
     pub provider: Option<&'static str>,
     pub reverse_dns: Vec<ReverseDns>,
+    /// The records the recognised provider needs, checked in DNS.
+    pub provider_requirements: Vec<provider::Requirement>,
     /// Whether a test passcode mail was sent (`--to`) and accepted.
     pub test_mail: Option<String>,
 }
@@ -62,15 +64,6 @@ pub struct AuditFacts {
 pub struct AuditRun {
     pub targets: Vec<DomainReport>,
     pub facts: AuditFacts,
-}
-
-fn tree_contains(node: &SpfNode, domain: &str, depth: usize) -> bool {
-    depth < 30
-        && (node.domain.eq_ignore_ascii_case(domain)
-            || node
-                .children
-                .iter()
-                .any(|c| tree_contains(c, domain, depth + 1)))
 }
 
 async fn reverse_dns(dns: &Dns, ip: IpAddr) -> ReverseDns {
@@ -227,7 +220,7 @@ pub async fn run(
             spf.and_then(|s| s.tree.as_ref()),
         ) {
             (Some(include), Some(tree)) => {
-                if tree_contains(tree, include, 0) {
+                if provider::spf_includes(tree, include) {
                     Tri::Yes
                 } else {
                     findings.push(
@@ -400,7 +393,7 @@ pub async fn run(
         }
         if let Some(tree) = spf.and_then(|s| s.tree.as_ref()) {
             for (include, name) in MARKETING_SPF {
-                if tree_contains(tree, include, 0) {
+                if provider::spf_includes(tree, include) {
                     findings.push(Finding::new(
                         &codes::MARKETING_IN_SPF,
                         d.clone(),
@@ -410,6 +403,30 @@ pub async fn run(
                 }
             }
         }
+    }
+
+    let provider_requirements = match (provider, &from_domain) {
+        (Some(p), Some(d)) => {
+            provider::check(
+                dns,
+                p,
+                d,
+                spf.and_then(|s| s.tree.as_ref()),
+                facts.dkim.as_ref(),
+            )
+            .await
+        }
+        _ => Vec::new(),
+    };
+    for r in provider_requirements
+        .iter()
+        .filter(|r| r.status == Tri::No && !r.requirement.starts_with("SPF"))
+    {
+        findings.push(Finding::new(
+            &codes::PROVIDER_RECORD_MISSING,
+            subject.clone(),
+            format!("{}: {}", r.requirement, r.detail),
+        ));
     }
 
     // The connector's own target: config, probe, cross-checks, and the test mail.
@@ -503,6 +520,7 @@ pub async fn run(
             mailbox_providers: rules,
             provider: provider.map(|p| p.name),
             reverse_dns: reverse,
+            provider_requirements,
             test_mail,
         },
     }
