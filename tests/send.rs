@@ -646,7 +646,7 @@ fn refused_recipient_is_named_and_nothing_is_sent() {
         1,
         "{sent:?}"
     );
-    assert!(!sent.iter().any(|l| *l == "DATA"), "{sent:?}");
+    assert!(!sent.contains(&"DATA"), "{sent:?}");
     assert!(
         std::fs::read_dir(&store).map(|d| d.count()).unwrap_or(0) == 0,
         "nothing stored"
