@@ -238,6 +238,7 @@ async fn every_scenario_raises_what_it_expects() {
                     | Area::Send
                     | Area::Received
                     | Area::Audit
+                    | Area::Connector
             )
         })
     {

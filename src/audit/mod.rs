@@ -57,6 +57,9 @@ pub struct AuditFacts {
     pub reverse_dns: Vec<ReverseDns>,
     /// Whether a test passcode mail was sent (`--to`) and accepted.
     pub test_mail: Option<String>,
+    /// A non-SMTP connector (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP): its facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector: Option<crate::connectors::run::ConnectorFacts>,
 }
 
 pub struct AuditRun {
@@ -491,6 +494,7 @@ pub async fn run(
             provider: provider.map(|p| p.name),
             reverse_dns: reverse,
             test_mail,
+            connector: None,
         },
     }
 }

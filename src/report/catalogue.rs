@@ -16,6 +16,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::passcode::codes::ALL,
         crate::sink::codes::ALL,
         crate::audit::codes::ALL,
+        crate::connectors::codes::ALL,
     ]
     .into_iter()
     .flatten()

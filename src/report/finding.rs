@@ -50,6 +50,7 @@ pub enum Area {
     Send,
     Received,
     Audit,
+    Connector,
 }
 
 impl Area {
@@ -71,6 +72,9 @@ impl Area {
             Area::Received => "Received mail (sink, inspect)",
             Area::Audit => {
                 "The pre-flight's cross-checks (alignment, providers, mailbox providers)"
+            }
+            Area::Connector => {
+                "Logto's other email connectors (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP)"
             }
         }
     }
