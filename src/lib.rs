@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod connectors;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;

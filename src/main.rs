@@ -92,7 +92,7 @@ fn run(cli: Cli) -> io::Result<Outcome> {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),
             };
-            let mut out = match open_output(&settings.output) {
+            let mut out = match open_output(settings.output()) {
                 Ok(out) => out,
                 Err(outcome) => return Ok(outcome),
             };

@@ -239,6 +239,7 @@ async fn every_scenario_raises_what_it_expects() {
                     | Area::Received
                     | Area::Audit
                     | Area::Inspect
+                    | Area::Connector
             )
         })
     {

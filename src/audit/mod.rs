@@ -59,6 +59,9 @@ pub struct AuditFacts {
     pub provider_requirements: Vec<provider::Requirement>,
     /// Whether a test passcode mail was sent (`--to`) and accepted.
     pub test_mail: Option<String>,
+    /// A non-SMTP connector (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP): its facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector: Option<crate::connectors::run::ConnectorFacts>,
 }
 
 pub struct AuditRun {
@@ -522,6 +525,7 @@ pub async fn run(
             reverse_dns: reverse,
             provider_requirements,
             test_mail,
+            connector: None,
         },
     }
 }

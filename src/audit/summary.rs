@@ -20,7 +20,7 @@ pub const MAX_FIXES: usize = 5;
 
 fn area_rank(area: Area) -> u8 {
     match area {
-        Area::Config => 0,
+        Area::Config | Area::Connector => 0,
         Area::Smtp => 1,
         Area::Tls => 2,
         Area::Send => 3,

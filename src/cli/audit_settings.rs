@@ -2,13 +2,75 @@
 
 use super::AuditArgs;
 use super::send_settings::{SendPlan, key_choice, recipient};
+use super::settings::parse_duration;
 use super::settings::{InputError, OutputSettings, dns_config, output_settings};
-use super::smtp_settings::{load_config, probe_input};
+use super::smtp_settings::{parse_config, probe_input};
 use crate::config::Loaded;
+use crate::connectors::run::Options;
+use crate::connectors::{Checked, Kind};
 use crate::dns::DnsConfig;
 use crate::smtp::ProbeInput;
 
-pub struct AuditSettings {
+/// `audit` of the SMTP connector, or of one of the other connectors.
+pub enum AuditSettings {
+    Smtp(Box<SmtpAudit>),
+    Other(Box<OtherAudit>),
+}
+
+pub struct OtherAudit {
+    pub checked: Checked,
+    pub options: Options,
+    pub dns: DnsConfig,
+    pub output: OutputSettings,
+}
+
+impl AuditSettings {
+    pub fn output(&self) -> &OutputSettings {
+        match self {
+            AuditSettings::Smtp(s) => &s.output,
+            AuditSettings::Other(o) => &o.output,
+        }
+    }
+
+    pub fn from_args(args: Box<AuditArgs>) -> Result<AuditSettings, InputError> {
+        let forced = args.connector.as_deref().and_then(Kind::parse);
+        let (source, bytes) =
+            crate::config::read_input(&args.config).map_err(|e| InputError(e.to_string()))?;
+        let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
+            .to_string();
+        let kind = crate::connectors::kind_of(&source, &text, forced)
+            .map_err(|e| InputError(e.to_string()))?;
+        if kind == Kind::Smtp {
+            return SmtpAudit::from_args(args, &source, &bytes)
+                .map(|s| AuditSettings::Smtp(Box::new(s)));
+        }
+        let checked = crate::connectors::check(&source, &text, kind)
+            .map_err(|e| InputError(e.to_string()))?;
+        let timeout = parse_duration(&args.endpoint_timeout)?;
+        if timeout.is_zero() || timeout > std::time::Duration::from_secs(600) {
+            return Err(InputError(
+                "--endpoint-timeout must be between 1ms and 600s".into(),
+            ));
+        }
+        let to = args.to.as_deref().map(recipient).transpose()?;
+        Ok(AuditSettings::Other(Box::new(OtherAudit {
+            options: Options {
+                probe_endpoint: args.probe_endpoint,
+                online: args.online,
+                timeout,
+                to: to.unwrap_or_else(|| "test@example.invalid".into()),
+                usage: args.usage.clone(),
+                code: crate::passcode::build::random_code(),
+                ca_pem: Vec::new(),
+            },
+            checked,
+            dns: dns_config(&args.dns)?,
+            output: output_settings(&args.output)?,
+        })))
+    }
+}
+
+pub struct SmtpAudit {
     pub loaded: Loaded,
     pub probe: ProbeInput,
     pub plan: SendPlan,
@@ -16,11 +78,15 @@ pub struct AuditSettings {
     pub output: OutputSettings,
 }
 
-impl AuditSettings {
-    pub fn from_args(args: Box<AuditArgs>) -> Result<AuditSettings, InputError> {
+impl SmtpAudit {
+    fn from_args(
+        args: Box<AuditArgs>,
+        source: &str,
+        bytes: &[u8],
+    ) -> Result<SmtpAudit, InputError> {
         let output = output_settings(&args.output)?;
         let to = args.to.as_deref().map(recipient).transpose()?;
-        let loaded = load_config(&args.config, &args.secrets)?;
+        let loaded = parse_config(source, bytes, &args.secrets)?;
         let key = key_choice(
             args.dkim_key.as_ref(),
             args.dkim_selector.as_ref(),
@@ -28,7 +94,7 @@ impl AuditSettings {
             &loaded,
         )?;
         let probe = probe_input(&loaded, &args.probe)?;
-        Ok(AuditSettings {
+        Ok(SmtpAudit {
             plan: SendPlan {
                 deliver: to.is_some(),
                 // Without --to the message is still built, signed and verified, never sent.

@@ -168,8 +168,27 @@ pub struct AuditArgs {
     pub config: String,
 
     /// Also send one DKIM-signed test passcode mail to this address (and only to it).
+    /// For the HTTP email connector: the recipient in the payload sent by --probe-endpoint.
     #[arg(long, value_name = "ADDRESS")]
     pub to: Option<String>,
+
+    /// Which connector the config is for (default: recognised from its keys).
+    #[arg(long, value_name = "KIND", value_parser = ["smtp", "sendgrid", "mailgun", "aws-ses", "postmark", "aliyun-dm", "http-email"])]
+    pub connector: Option<String>,
+
+    /// HTTP email connector: POST Logto's payload (a test recipient and code) to the
+    /// configured endpoint once and require a 2xx answer. Redirects are never followed.
+    #[arg(long)]
+    pub probe_endpoint: bool,
+
+    /// The longest --probe-endpoint waits for the whole answer, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub endpoint_timeout: String,
+
+    /// Call the provider's API to check the credentials: not implemented (reported as a note;
+    /// nothing is sent to the provider).
+    #[arg(long)]
+    pub online: bool,
 
     /// The template's usage type for the test mail.
     #[arg(long, value_name = "TYPE", default_value = "SignIn")]

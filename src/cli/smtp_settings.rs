@@ -162,9 +162,18 @@ pub fn secret_overrides(args: &SecretEnvArgs) -> Result<SecretOverrides, InputEr
 
 /// Reads and checks a config file (`-`: stdin) with the secrets from the environment.
 pub fn load_config(path: &str, secrets: &SecretEnvArgs) -> Result<Loaded, InputError> {
-    let overrides = secret_overrides(secrets)?;
     let (source, bytes) = config::read_input(path).map_err(|e| input_error(e.to_string()))?;
-    config::parse(&source, &bytes, &overrides).map_err(|e| input_error(e.to_string()))
+    parse_config(&source, &bytes, secrets)
+}
+
+/// [`load_config`] for bytes already read.
+pub fn parse_config(
+    source: &str,
+    bytes: &[u8],
+    secrets: &SecretEnvArgs,
+) -> Result<Loaded, InputError> {
+    let overrides = secret_overrides(secrets)?;
+    config::parse(source, bytes, &overrides).map_err(|e| input_error(e.to_string()))
 }
 
 /// What the probe needs, from a checked config: nodemailer's plan and the credentials.

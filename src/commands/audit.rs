@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use crate::audit::{self, AuditRun};
-use crate::cli::audit_settings::AuditSettings;
+use crate::cli::audit_settings::{AuditSettings, OtherAudit};
 use crate::cli::settings::OutputSettings;
 use crate::dns::Dns;
 use std::io::{IsTerminal, Write};
@@ -29,6 +29,10 @@ pub fn finish(
 }
 
 pub async fn run(settings: AuditSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
+    let settings = match settings {
+        AuditSettings::Smtp(s) => *s,
+        AuditSettings::Other(o) => return run_other(*o, out).await,
+    };
     let started = Instant::now();
     let dns = match Dns::new(settings.dns.clone()) {
         Ok(dns) => dns,
@@ -43,5 +47,16 @@ pub async fn run(settings: AuditSettings, out: &mut dyn Write) -> std::io::Resul
         progress,
     )
     .await;
+    finish(run, &dns, &settings.output, started, "audit", out)
+}
+
+/// SendGrid, Mailgun, SES, Postmark, Aliyun DirectMail or the HTTP email connector.
+async fn run_other(settings: OtherAudit, out: &mut dyn Write) -> std::io::Result<Outcome> {
+    let started = Instant::now();
+    let dns = match Dns::new(settings.dns.clone()) {
+        Ok(dns) => dns,
+        Err(e) => return Ok(Outcome::CannotRun(e.to_string())),
+    };
+    let run = crate::connectors::run::run(&dns, &settings.checked, &settings.options).await;
     finish(run, &dns, &settings.output, started, "audit", out)
 }

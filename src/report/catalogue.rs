@@ -17,6 +17,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::sink::codes::ALL,
         crate::audit::codes::ALL,
         crate::inspect::codes::ALL,
+        crate::connectors::codes::ALL,
     ]
     .into_iter()
     .flatten()

@@ -51,6 +51,7 @@ pub enum Area {
     Received,
     Audit,
     Inspect,
+    Connector,
 }
 
 impl Area {
@@ -74,6 +75,9 @@ impl Area {
                 "The pre-flight's cross-checks (alignment, providers, mailbox providers)"
             }
             Area::Inspect => "Inspecting a received message (inspect)",
+            Area::Connector => {
+                "Logto's other email connectors (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP)"
+            }
         }
     }
 }

@@ -1,0 +1,214 @@
+//! A small reproduction of the zod checks Logto's connector guards use (`z.object`,
+//! `z.string()`, `.optional()`, the templates `refine`), producing findings with the JSON
+//! path and line:column. `z.object` strips unknown keys, so they are not errors.
+
+use super::codes;
+use crate::config::json_positions::{Positions, element, member};
+use crate::config::logto::zod_type;
+use crate::report::{Evidence, Finding};
+use serde_json::{Map, Value};
+
+/// The four usage types every connector guard's templates `refine` requires (all of
+/// connector-sendgrid-email, -aws-ses, -postmark, -aliyun-dm `src/types.ts`).
+pub const REQUIRED_USAGE: [&str; 4] = ["Register", "SignIn", "ForgotPassword", "Generic"];
+
+/// Usage types Logto's console ships templates for (the SMTP connector's default config);
+/// a flow whose type has no template fails with TemplateNotFound at send time.
+pub const CONSOLE_USAGE: [&str; 9] = [
+    "Register",
+    "SignIn",
+    "ForgotPassword",
+    "OrganizationInvitation",
+    "Generic",
+    "UserPermissionValidation",
+    "BindNewIdentifier",
+    "MfaVerification",
+    "BindMfa",
+];
+
+pub struct Guard<'a> {
+    pub source: &'a str,
+    pub positions: &'a Positions,
+    /// `$` for a bare config, `$.config` for the Management API's connector object.
+    pub root: String,
+    pub findings: Vec<Finding>,
+}
+
+/// zod's path as Logto prints it: `templates.0.type`.
+fn zod_path(path: &str, root: &str) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let rel = rel.trim_start_matches('.');
+    rel.replace('[', ".").replace([']', '"'], "")
+}
+
+impl<'a> Guard<'a> {
+    pub fn new(source: &'a str, positions: &'a Positions, root: &str) -> Self {
+        Guard {
+            source,
+            positions,
+            root: root.to_string(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn path(&self, key: &str) -> String {
+        member(&self.root, key)
+    }
+
+    pub fn location(&self, path: &str) -> String {
+        format!("{}:{}", self.source, self.positions.nearest(path))
+    }
+
+    /// A finding about `path`, located.
+    pub fn push(&mut self, code: &'static crate::report::CodeInfo, path: &str, message: String) {
+        let location = self.location(path);
+        self.findings
+            .push(Finding::new(code, path, message).evidence(Evidence::Value {
+                label: "location".into(),
+                value: location,
+            }));
+    }
+
+    /// A zod issue: the real connector refuses the config with this text.
+    pub fn refuse(&mut self, path: &str, zod_message: &str) {
+        let zp = zod_path(path, &self.root);
+        self.push(
+            &codes::INVALID,
+            path,
+            format!(
+                "the real connector refuses this config: `{zp}: {zod_message}` (Logto's validation)"
+            ),
+        );
+    }
+
+    /// `z.string()` (required) or `z.string().optional()`.
+    pub fn string<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        parent: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<&'v str> {
+        let path = member(parent, key);
+        match obj.get(key) {
+            Some(Value::String(s)) => Some(s),
+            None if !required => None,
+            None => {
+                self.refuse(&path, "Required");
+                None
+            }
+            Some(other) => {
+                self.refuse(
+                    &path,
+                    &format!("Expected string, received {}", zod_type(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required array of objects; each element handed to `each` with its path.
+    pub fn array_of_objects<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        parent: &str,
+        key: &str,
+    ) -> Option<Vec<(String, &'v Map<String, Value>)>> {
+        let path = member(parent, key);
+        match obj.get(key) {
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let p = element(&path, i);
+                    match item {
+                        Value::Object(o) => out.push((p, o)),
+                        other => self.refuse(
+                            &p,
+                            &format!("Expected object, received {}", zod_type(other)),
+                        ),
+                    }
+                }
+                Some(out)
+            }
+            None => {
+                self.refuse(&path, "Required");
+                None
+            }
+            Some(other) => {
+                self.refuse(
+                    &path,
+                    &format!("Expected array, received {}", zod_type(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The guards' `templates` refine: all of [`REQUIRED_USAGE`] present, with Logto's text.
+    /// Then a warning for each console usage type without a template (fails at send time).
+    pub fn required_usage_types(&mut self, path: &str, present: &[String]) {
+        let missing: Vec<&str> = REQUIRED_USAGE
+            .iter()
+            .copied()
+            .filter(|t| !present.iter().any(|p| p == t))
+            .collect();
+        if !missing.is_empty() {
+            self.refuse(
+                path,
+                &format!(
+                    "Template with UsageType ({}) should be provided!",
+                    missing.join(", ")
+                ),
+            );
+        }
+        self.flows_without_template(path, present, "a template");
+    }
+
+    pub fn flows_without_template(&mut self, path: &str, present: &[String], what: &str) {
+        let absent: Vec<&str> = CONSOLE_USAGE
+            .iter()
+            .copied()
+            .filter(|t| !REQUIRED_USAGE.contains(t) && !present.iter().any(|p| p == t))
+            .collect();
+        if !absent.is_empty() {
+            self.push(
+                &codes::TEMPLATE_UNSUPPORTED,
+                path,
+                format!(
+                    "no {what} for {}: those flows fail with TemplateNotFound when used",
+                    absent.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// The domain of an address (`Name <a@b.example>` or `a@b.example`), lowercased.
+pub fn domain_of(address: &str) -> Option<String> {
+    let inner = match (address.rfind('<'), address.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &address[a + 1..b],
+        _ => address,
+    };
+    let (local, domain) = inner.trim().rsplit_once('@')?;
+    let domain = domain.trim().trim_end_matches('.');
+    if local.is_empty() || domain.is_empty() || !domain.contains('.') || domain.contains(' ') {
+        return None;
+    }
+    Some(domain.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zod_paths_and_domains() {
+        assert_eq!(zod_path("$.templates[0].type", "$"), "templates.0.type");
+        assert_eq!(zod_path("$.config.apiKey", "$.config"), "apiKey");
+        assert_eq!(
+            domain_of("Logto <noreply@Auth.Example.com>").as_deref(),
+            Some("auth.example.com")
+        );
+        assert_eq!(domain_of("noreply"), None);
+    }
+}

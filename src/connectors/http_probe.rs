@@ -1,0 +1,331 @@
+//! `--probe-endpoint`: POST the payload Logto's HTTP email connector sends to the configured
+//! endpoint, once, and judge the answer. A minimal HTTP/1.1 client (tokio, and tokio-rustls
+//! for https): one request, `Connection: close`, redirects reported and never followed,
+//! the whole exchange under one timeout, at most [`MAX_BODY`] bytes of the body kept.
+
+use crate::dns::{Dns, RType};
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Body bytes kept for the report.
+pub const MAX_BODY: usize = 256;
+/// Header bytes read before giving up on the response.
+const MAX_HEAD: usize = 16 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path and query, as sent on the request line.
+    pub target: String,
+}
+
+impl Url {
+    pub fn parse(s: &str) -> Result<Url, String> {
+        let (https, rest) = if let Some(r) = s.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = s.strip_prefix("http://") {
+            (false, r)
+        } else {
+            return Err("it must start with http:// or https://".into());
+        };
+        let (authority, target) = match rest.find(['/', '?']) {
+            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
+            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            None => (rest, "/".to_string()),
+        };
+        if authority.contains('@') {
+            return Err("credentials in the URL are not supported; use authorization".into());
+        }
+        let default = if https { 443 } else { 80 };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| "bad port")?,
+                None if after.is_empty() => default,
+                None => return Err("junk after the IPv6 host".into()),
+            };
+            (h.to_string(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), p.parse().map_err(|_| "bad port")?),
+                None => (authority.to_string(), default),
+            }
+        };
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err("no host".into());
+        }
+        if target.contains(char::is_whitespace) {
+            return Err("spaces in the path".into());
+        }
+        Ok(Url {
+            https,
+            host: host.to_ascii_lowercase(),
+            port,
+            target,
+        })
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost" || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Scheme, host, port and path: the query (which may carry a token) is left out.
+    pub fn display(&self) -> String {
+        let path = self.target.split('?').next().unwrap_or("/");
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!(
+            "{}://{host}:{}{path}",
+            if self.https { "https" } else { "http" },
+            self.port
+        )
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HttpProbeFacts {
+    /// The endpoint called (without its query).
+    pub endpoint: String,
+    /// The JSON body sent (Logto's payload; a test recipient and code).
+    pub payload: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// From the first byte sent to the end of the answer (or the failure).
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cipher: Option<String>,
+    /// A redirect's Location header (not followed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The first bytes of the body, lossily decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_start: Option<String>,
+    /// What failed, when there is no answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The payload Logto sends (connector-http-email src/index.ts): `{ to, type, payload }`
+/// (`ip` only when the request had one; the probe sends none).
+pub fn payload(to: &str, usage: &str, code: &str) -> serde_json::Value {
+    serde_json::json!({ "to": to, "type": usage, "payload": { "code": code } })
+}
+
+async fn resolve(dns: &Dns, host: &str) -> Result<IpAddr, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if host == "localhost" {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    let a = dns.query(host, RType::A).await;
+    if let Some(ip) = a.ips().first() {
+        return Ok(*ip);
+    }
+    let aaaa = dns.query(host, RType::AAAA).await;
+    aaaa.ips()
+        .first()
+        .copied()
+        .ok_or_else(|| format!("{host} has no address ({:?})", a.outcome))
+}
+
+fn request(url: &Url, authorization: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let host = if url.host.contains(':') {
+        format!("[{}]", url.host)
+    } else {
+        url.host.clone()
+    };
+    let mut head = format!(
+        "POST {} HTTP/1.1\r\nHost: {host}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: mailpreflight/{}\r\n",
+        url.target,
+        url.port,
+        body.len(),
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(a) = authorization {
+        // got sends the header as given; a CR/LF in it would split the request.
+        head.push_str(&format!(
+            "Authorization: {}\r\n",
+            a.replace(['\r', '\n'], "")
+        ));
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+struct Answer {
+    status: u16,
+    reason: String,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    req: &[u8],
+) -> Result<Answer, String> {
+    s.write_all(req).await.map_err(|e| format!("send: {e}"))?;
+    s.flush().await.map_err(|e| format!("send: {e}"))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(format!("response headers longer than {MAX_HEAD} bytes"));
+        }
+        let n = s.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
+        if n == 0 {
+            return Err("the connection closed before a complete HTTP response".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < MAX_BODY {
+        match s.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(MAX_BODY);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    if !version.starts_with("HTTP/1.") {
+        return Err(format!("not an HTTP/1.x response: {:.60}", status_line));
+    }
+    let status: u16 = parts
+        .next()
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("bad status line: {:.60}", status_line))?;
+    let reason = parts.next().unwrap_or_default().to_string();
+    let location = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v.trim().to_string());
+    Ok(Answer {
+        status,
+        reason,
+        location,
+        body,
+    })
+}
+
+/// Calls the endpoint once. Never fails: what went wrong is in `error`.
+pub async fn probe(
+    dns: &Dns,
+    url: &Url,
+    authorization: Option<&str>,
+    payload: serde_json::Value,
+    timeout: Duration,
+    ca_pem: &[String],
+) -> HttpProbeFacts {
+    let mut facts = HttpProbeFacts {
+        endpoint: url.display(),
+        payload: payload.clone(),
+        ..HttpProbeFacts::default()
+    };
+    let body = serde_json::to_vec(&payload).unwrap_or_default();
+    let req = request(url, authorization, &body);
+    let started = Instant::now();
+    let run = async {
+        let ip = resolve(dns, &url.host).await?;
+        facts.address = Some(SocketAddr::new(ip, url.port).to_string());
+        let tcp = TcpStream::connect((ip, url.port))
+            .await
+            .map_err(|e| format!("connect to {}: {e}", SocketAddr::new(ip, url.port)))?;
+        if url.https {
+            let (config, _verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
+            let name = rustls::pki_types::ServerName::try_from(url.host.clone())
+                .map_err(|e| format!("bad TLS server name: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+            let (_, conn) = tls.get_ref();
+            facts.tls_version = conn.protocol_version().map(|v| format!("{v:?}"));
+            facts.tls_cipher = conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()));
+            exchange(tls, &req).await
+        } else {
+            exchange(tcp, &req).await
+        }
+    };
+    let result = tokio::time::timeout(timeout, run).await;
+    facts.latency_ms = crate::domain_audit::millis(started);
+    match result {
+        Err(_) => {
+            facts.error = Some(format!(
+                "no complete answer within {} ms",
+                timeout.as_millis()
+            ))
+        }
+        Ok(Err(e)) => facts.error = Some(e),
+        Ok(Ok(a)) => {
+            facts.status = Some(a.status);
+            facts.reason = Some(a.reason);
+            facts.location = a.location;
+            if !a.body.is_empty() {
+                facts.body_start = Some(String::from_utf8_lossy(&a.body).to_string());
+            }
+        }
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u = Url::parse("https://Mail.Example.com/send?token=x").unwrap();
+        assert_eq!(
+            (u.https, u.host.as_str(), u.port, u.target.as_str()),
+            (true, "mail.example.com", 443, "/send?token=x")
+        );
+        assert_eq!(u.display(), "https://mail.example.com:443/send");
+        let u = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!((u.port, u.target.as_str()), (8080, "/"));
+        assert!(u.is_loopback());
+        let u = Url::parse("http://[::1]:9/x").unwrap();
+        assert_eq!(u.host, "::1");
+        for bad in [
+            "ftp://x",
+            "mail.example.com/send",
+            "http://",
+            "http://u:p@h/",
+            "http://h:99999/",
+        ] {
+            assert!(Url::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn payload_is_logtos_shape() {
+        assert_eq!(
+            payload("a@b.example", "SignIn", "123456").to_string(),
+            r#"{"payload":{"code":"123456"},"to":"a@b.example","type":"SignIn"}"#
+        );
+    }
+}
