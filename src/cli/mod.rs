@@ -60,6 +60,11 @@ pub enum Command {
     Sink(Box<SinkArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
+    /// Print a shell completion script to standard output, e.g.
+    /// `mailpreflight completions bash > /etc/bash_completion.d/mailpreflight`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output, e.g. `mailpreflight man | man -l -`.
+    Man,
 }
 
 /// Secrets given by environment variable (never on the command line); they win over the file.
@@ -417,6 +422,13 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
