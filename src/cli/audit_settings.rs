@@ -18,7 +18,7 @@ pub struct AuditSettings {
 
 impl AuditSettings {
     pub fn from_args(args: Box<AuditArgs>) -> Result<AuditSettings, InputError> {
-        let output = output_settings(&args.output)?;
+        let output = output_settings(&args.output, "audit")?;
         let to = args.to.as_deref().map(recipient).transpose()?;
         let loaded = load_config(&args.config, &args.secrets)?;
         let key = key_choice(

@@ -408,6 +408,11 @@ pub struct OutputOptions {
     #[arg(long, value_name = "CODE")]
     pub deny: Vec<String>,
 
+    /// Compare with an earlier `--format json` report of the same command: findings it had
+    /// are marked known and do not fail the run; fixed findings and changed records are listed.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
     /// Colour in the table output (auto: only on a terminal, and never when NO_COLOR is set).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,

@@ -69,6 +69,7 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
         },
         queries: view.log(),
         elapsed_ms: millis(started),
+        baseline: None,
     };
     target.recompute_worst();
     output.policy.apply(&mut target);

@@ -47,6 +47,7 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         },
         queries: view.log(),
         elapsed_ms: millis(started),
+        baseline: None,
     };
     target.recompute_worst();
     output.policy.apply(&mut target);
