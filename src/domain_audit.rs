@@ -55,6 +55,7 @@ pub async fn audit_domain(dns: &Dns, domain: &str, opts: &CheckOptions) -> Domai
         facts,
         queries: view.log(),
         elapsed_ms: millis(started),
+        baseline: None,
     };
     report.recompute_worst();
     report

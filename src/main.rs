@@ -42,6 +42,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> io::Result<Outcome> {
     match cli.command {
         Command::Explain(args) => commands::explain::run(args, &mut io::stdout().lock()),
+        Command::Completions(args) => {
+            commands::generate::completions(args, &mut io::stdout().lock())
+        }
+        Command::Man => commands::generate::man(&mut io::stdout().lock()),
         Command::Dns(args) => {
             let settings = match DnsSettings::from_args(args) {
                 Ok(s) => s,

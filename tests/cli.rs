@@ -16,11 +16,61 @@ fn help_texts_are_stable() {
         (vec!["demo", "--help"], "help_demo.txt"),
         (vec!["inspect", "--help"], "help_inspect.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
+        (vec!["completions", "--help"], "help_completions.txt"),
+        (vec!["man", "--help"], "help_man.txt"),
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert_snapshot(name, &stdout(&out));
     }
+}
+
+/// Every subcommand the parser knows (from the clap definition, so a new one is covered).
+fn subcommand_names() -> Vec<String> {
+    use clap::CommandFactory;
+    mailpreflight::cli::Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+#[test]
+fn bash_completion_mentions_every_subcommand() {
+    let out = run(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = stdout(&out);
+    for name in subcommand_names() {
+        assert!(
+            script.contains(&format!("cmd=\"mailpreflight__subcmd__{name}\"")),
+            "bash completion lacks {name}"
+        );
+    }
+    assert_snapshot("completions_bash.txt", &script);
+    for shell in ["zsh", "fish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(stdout(&out).contains("dns"), "{shell}");
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn man_page_has_a_section_per_subcommand() {
+    let out = run(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH mailpreflight"),
+        "{page}"
+    );
+    for name in subcommand_names().iter().filter(|n| *n != "help") {
+        let title = format!(".SH \"MAILPREFLIGHT {}\"", name.to_uppercase());
+        assert!(page.contains(&title), "man page lacks {title}");
+        assert!(page.contains(&format!("mailpreflight {name}")), "{name}");
+    }
+    // The flags a CI job copies are documented in it.
+    assert!(page.contains("fail\\-on"), "--fail-on missing");
 }
 
 #[test]

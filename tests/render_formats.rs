@@ -340,6 +340,7 @@ fn report() -> Report {
             ),
         ],
         elapsed_ms: 42.0,
+        baseline: None,
     };
     let clean = DomainReport {
         domain: "clean.example".into(),
@@ -368,6 +369,7 @@ fn report() -> Report {
         },
         queries: vec![],
         elapsed_ms: 3.0,
+        baseline: None,
     };
     let mut report = Report::new("dns", "error");
     report.tool_version = "0.0.0-test";

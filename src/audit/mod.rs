@@ -497,6 +497,7 @@ pub async fn run(
         },
         queries: view.log(),
         elapsed_ms: crate::domain_audit::millis(started),
+        baseline: None,
     };
     connector.recompute_worst();
     let mut targets = vec![connector];

@@ -65,7 +65,7 @@ impl AuditSettings {
             },
             checked,
             dns: dns_config(&args.dns)?,
-            output: output_settings(&args.output)?,
+            output: output_settings(&args.output, "audit")?,
         })))
     }
 }
@@ -84,7 +84,7 @@ impl SmtpAudit {
         source: &str,
         bytes: &[u8],
     ) -> Result<SmtpAudit, InputError> {
-        let output = output_settings(&args.output)?;
+        let output = output_settings(&args.output, "audit")?;
         let to = args.to.as_deref().map(recipient).transpose()?;
         let loaded = parse_config(source, bytes, &args.secrets)?;
         let key = key_choice(

@@ -65,6 +65,11 @@ pub enum Command {
     Inspect(Box<InspectArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
+    /// Print a shell completion script to standard output, e.g.
+    /// `mailpreflight completions bash > /etc/bash_completion.d/mailpreflight`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output, e.g. `mailpreflight man | man -l -`.
+    Man,
 }
 
 /// Secrets given by environment variable (never on the command line); they win over the file.
@@ -450,6 +455,11 @@ pub struct OutputOptions {
     #[arg(long, value_name = "CODE")]
     pub deny: Vec<String>,
 
+    /// Compare with an earlier `--format json` report of the same command: findings it had
+    /// are marked known and do not fail the run; fixed findings and changed records are listed.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
     /// Colour in the table output (auto: only on a terminal, and never when NO_COLOR is set).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -464,6 +474,13 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -97,7 +97,7 @@ const MAX_KEY_BYTES: u64 = 64 * 1024;
 
 impl SendSettings {
     pub fn from_args(args: Box<SendArgs>) -> Result<SendSettings, InputError> {
-        let output = output_settings(&args.output)?;
+        let output = output_settings(&args.output, "send")?;
         let to = recipient(&args.to)?;
         let code = match &args.code {
             Some(c)

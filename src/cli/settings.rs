@@ -4,6 +4,7 @@
 use super::{ColorChoice, DnsArgs, DnsOptions, OutputOptions};
 use crate::check::CheckOptions;
 use crate::dns::{DnsConfig, Zone, name, parse_zone};
+use crate::report::baseline::Baseline;
 use crate::report::render::{Format, RenderOptions};
 use crate::report::sink::Policy;
 use std::io::IsTerminal;
@@ -106,7 +107,7 @@ impl DnsSettings {
                 no_default_selectors: args.no_default_selectors,
             },
             // Cheap flag checks first, then the zone files (which may be large).
-            output: output_settings(&args.output)?,
+            output: output_settings(&args.output, "dns")?,
             dns: dns_config(&args.dns)?,
         })
     }
@@ -288,8 +289,16 @@ fn load_zone(spec: &str) -> Result<Zone, InputError> {
     parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))
 }
 
-pub(crate) fn output_settings(opts: &OutputOptions) -> Result<OutputSettings, InputError> {
-    let policy = Policy::new(opts.fail_on, &opts.allow, &opts.deny).map_err(input_error)?;
+/// `command` is the subcommand's name: a `--baseline` must be a report of the same one.
+pub(crate) fn output_settings(
+    opts: &OutputOptions,
+    command: &str,
+) -> Result<OutputSettings, InputError> {
+    let mut policy = Policy::new(opts.fail_on, &opts.allow, &opts.deny).map_err(input_error)?;
+    if let Some(path) = &opts.baseline {
+        let baseline = Baseline::load(path, command).map_err(input_error)?;
+        policy = policy.with_baseline(baseline);
+    }
     let to_terminal = opts.output.is_none() && std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match opts.color {

@@ -215,7 +215,7 @@ pub fn probe_input(loaded: &Loaded, probe: &ProbeArgs) -> Result<ProbeInput, Inp
 
 impl SmtpSettings {
     pub fn from_args(args: Box<SmtpArgs>) -> Result<SmtpSettings, InputError> {
-        let output = output_settings(&args.output)?;
+        let output = output_settings(&args.output, "smtp")?;
         let loaded = match (&args.config, &args.target) {
             (Some(path), _) => load_config(path, &args.secrets)?,
             (None, Some(target)) => {

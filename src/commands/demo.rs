@@ -96,7 +96,10 @@ fn connector(domain: &str, port: u16, ca: &str, broken: bool) -> serde_json::Val
 
 pub async fn run(args: DemoArgs, out: &mut dyn Write) -> std::io::Result<Outcome> {
     let started = Instant::now();
-    let output = match output_settings(&args.output) {
+    let output = match output_settings(
+        &args.output,
+        if args.broken { "demo --broken" } else { "demo" },
+    ) {
         Ok(o) => o,
         Err(e) => return Ok(Outcome::InputError(e.0)),
     };

@@ -47,7 +47,7 @@ impl InspectSettings {
                 trusted_authserv: trusted,
                 ip,
             },
-            output: output_settings(&args.output)?,
+            output: output_settings(&args.output, "inspect")?,
             dns: dns_config(&args.dns)?,
         })
     }
@@ -105,6 +105,7 @@ pub async fn run(settings: InspectSettings, out: &mut dyn Write) -> std::io::Res
         },
         queries: view.log(),
         elapsed_ms: crate::domain_audit::millis(started),
+        baseline: None,
     };
     target.recompute_worst();
     let output = &settings.output;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod demo;
 pub mod dns;
 pub mod explain;
+pub mod generate;
 pub mod inspect;
 pub mod send;
 pub mod sink;

@@ -68,6 +68,7 @@ pub async fn run(settings: SendSettings, out: &mut dyn Write) -> std::io::Result
         },
         queries: view.log(),
         elapsed_ms: millis(started),
+        baseline: None,
     };
     super::render_report("send", vec![target], None, &dns, output, started, out)
 }

@@ -31,13 +31,14 @@ pub async fn report_for(dns: &Dns, n: usize, msg: Received) -> DomainReport {
         },
         queries: view.log(),
         elapsed_ms: crate::domain_audit::millis(started),
+        baseline: None,
     };
     target.recompute_worst();
     target
 }
 
 pub async fn run(args: Box<SinkArgs>, out: &mut dyn Write) -> std::io::Result<Outcome> {
-    let output = match output_settings(&args.output) {
+    let output = match output_settings(&args.output, "sink") {
         Ok(o) => o,
         Err(e) => return Ok(Outcome::InputError(e.0)),
     };

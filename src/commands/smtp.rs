@@ -45,6 +45,7 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         },
         queries: view.log(),
         elapsed_ms: millis(started),
+        baseline: None,
     };
     super::render_report("smtp", vec![target], None, &dns, output, started, out)
 }

@@ -198,6 +198,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
         facts: DomainFacts::default(),
         queries: view.log(),
         elapsed_ms: crate::domain_audit::millis(started),
+        baseline: None,
     };
     connector.recompute_worst();
     let mut targets = vec![connector];

@@ -163,6 +163,18 @@ pub struct Finding {
     /// Set by the sink when `--allow` lowered this finding.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allowed: bool,
+    /// Set by the sink under `--baseline`: whether the earlier report had this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding compared with `--baseline`. A `known` finding stays in the report but does not
+/// fail the run: CI fails on what a change made worse, not on debt it inherited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    Known,
+    New,
 }
 
 fn serialize_code<S: serde::Serializer>(code: &&'static CodeInfo, s: S) -> Result<S::Ok, S::Error> {
@@ -183,6 +195,7 @@ impl Finding {
             remediation: code.remediation.to_string(),
             evidence: Vec::new(),
             allowed: false,
+            baseline: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Findings, the code catalogue, the report and its renderers.
 
+pub mod baseline;
 pub mod catalogue;
 pub mod explain;
 pub mod finding;

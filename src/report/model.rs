@@ -52,6 +52,39 @@ pub struct DomainReport {
     /// Every lookup this domain's checks made, in completion order.
     pub queries: Vec<LoggedQuery>,
     pub elapsed_ms: f64,
+    /// `--baseline`: what changed since the earlier report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<DomainBaseline>,
+}
+
+/// One target compared with `--baseline`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DomainBaseline {
+    /// Findings not in the baseline (these alone can fail the run).
+    pub new: usize,
+    /// Findings the baseline had too.
+    pub known: usize,
+    /// Findings in the baseline that are gone now.
+    pub fixed: Vec<BaselineFixed>,
+    /// Records that differ from the baseline's facts.
+    pub changed: Vec<BaselineChange>,
+}
+
+/// A baseline finding that is gone, as the baseline described it.
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineFixed {
+    pub code: String,
+    pub subject: String,
+    pub severity: String,
+    pub message: String,
+}
+
+/// A record that changed: `spf`, `dmarc` or `dkim:SELECTOR`; `None` where there was none.
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineChange {
+    pub record: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 impl DomainReport {
@@ -65,6 +98,16 @@ impl DomainReport {
     pub fn recompute_worst(&mut self) {
         self.worst = self.findings.iter().map(|f| f.severity).max();
     }
+
+    /// The highest severity among the findings that can fail the run: all of them, less
+    /// those `--baseline` knew. The sink and the reporters' verdicts both use this.
+    pub fn failing_worst(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.baseline != Some(super::finding::BaselineState::Known))
+            .map(|f| f.severity)
+            .max()
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -75,6 +118,9 @@ pub struct Summary {
     pub notes: usize,
     /// Whether the run fails under `--fail-on` (exit code 1).
     pub failed: bool,
+    /// The `--baseline` file the run was compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// A whole run.

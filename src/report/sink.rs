@@ -1,10 +1,12 @@
-//! Severity policy in one place: `--allow`, `--deny` and `--fail-on` are applied here and
-//! nowhere else, after the checks have run.
+//! Severity policy in one place: `--allow`, `--deny`, `--baseline` and `--fail-on` are
+//! applied here and nowhere else, after the checks have run.
 
+use super::baseline::Baseline;
 use super::catalogue;
-use super::finding::Severity;
-use super::model::{DomainReport, Summary};
+use super::finding::{BaselineState, Severity};
+use super::model::{DomainBaseline, DomainReport, Summary};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// When a run fails (exit code 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +39,7 @@ pub struct Policy {
     pub fail_on: FailOn,
     allow: BTreeSet<&'static str>,
     deny: BTreeSet<&'static str>,
+    baseline: Option<Arc<Baseline>>,
 }
 
 impl Policy {
@@ -63,7 +66,14 @@ impl Policy {
             fail_on,
             allow,
             deny,
+            baseline: None,
         })
+    }
+
+    /// Compare with an earlier report: findings it had no longer fail the run.
+    pub fn with_baseline(mut self, baseline: Baseline) -> Policy {
+        self.baseline = Some(Arc::new(baseline));
+        self
     }
 
     /// `--allow` lowers a code to a note (kept in the report, marked allowed);
@@ -81,10 +91,13 @@ impl Policy {
             .findings
             .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.id.cmp(b.code.id)));
         report.recompute_worst();
+        if let Some(baseline) = &self.baseline {
+            compare(baseline, report);
+        }
     }
 
     pub fn fails(&self, report: &DomainReport) -> bool {
-        match (self.fail_on.threshold(), report.worst) {
+        match (self.fail_on.threshold(), report.failing_worst()) {
             (Some(threshold), Some(worst)) => worst >= threshold,
             _ => false,
         }
@@ -97,5 +110,32 @@ impl Policy {
         summary.warnings += report.count(Severity::Warning);
         summary.notes += report.count(Severity::Note);
         summary.failed |= self.fails(report);
+        if let Some(baseline) = &self.baseline {
+            summary.baseline = Some(baseline.path.clone());
+        }
     }
+}
+
+/// Mark each finding known or new, and list what the baseline had that is gone.
+fn compare(baseline: &Baseline, report: &mut DomainReport) {
+    let target = report.domain.clone();
+    let mut result = DomainBaseline::default();
+    for finding in &mut report.findings {
+        let state = if baseline.knows(&target, finding.code.id, &finding.subject) {
+            result.known += 1;
+            BaselineState::Known
+        } else {
+            result.new += 1;
+            BaselineState::New
+        };
+        finding.baseline = Some(state);
+    }
+    let now: BTreeSet<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.code.id, f.subject.as_str()))
+        .collect();
+    result.fixed = baseline.fixed(&target, &now);
+    result.changed = baseline.changes(&target, &report.facts);
+    report.baseline = Some(result);
 }

@@ -48,6 +48,9 @@ fn render_domain(out: &mut String, report: &Report, domain: &DomainReport, opts:
             if f.allowed {
                 severity.push_str(" (allowed)");
             }
+            if f.baseline == Some(crate::report::finding::BaselineState::Known) {
+                severity.push_str(" (known)");
+            }
             let mut message = escape(&f.message);
             if opts.verbose {
                 for evidence in &f.evidence {
@@ -65,6 +68,13 @@ fn render_domain(out: &mut String, report: &Report, domain: &DomainReport, opts:
                 f.code.id,
                 escape(&f.subject),
             );
+        }
+        out.push('\n');
+    }
+    if let Some(b) = &domain.baseline {
+        out.push_str("### Baseline\n\n");
+        for line in super::baseline_facts::lines(b) {
+            let _ = writeln!(out, "- {}", escape(line.trim_start()));
         }
         out.push('\n');
     }

@@ -4,6 +4,7 @@
 //! the report and the [`RenderOptions`], so every format can be snapshot-tested.
 
 mod audit_facts;
+mod baseline_facts;
 mod facts;
 mod inspect_facts;
 mod json;
@@ -73,7 +74,9 @@ fn domain_fails(fail_on: &str, domain: &DomainReport) -> bool {
         "warning" => Severity::Warning,
         _ => return false,
     };
-    domain.worst.is_some_and(|worst| worst >= threshold)
+    domain
+        .failing_worst()
+        .is_some_and(|worst| worst >= threshold)
 }
 
 /// `1 error`, `2 warnings`, `0 notes`.
@@ -129,11 +132,27 @@ mod tests {
         DomainReport {
             domain: "example.com".into(),
             worst,
-            findings: Vec::new(),
+            findings: worst
+                .map(|s| {
+                    let code = crate::report::catalogue::all()[0];
+                    crate::report::Finding::new(code, "example.com", "m").severity(s)
+                })
+                .into_iter()
+                .collect(),
             facts: Default::default(),
             queries: Vec::new(),
             elapsed_ms: 0.0,
+            baseline: None,
         }
+    }
+
+    #[test]
+    fn baseline_known_findings_do_not_fail() {
+        let mut d = domain(Some(Severity::Error));
+        d.findings[0].baseline = Some(crate::report::finding::BaselineState::Known);
+        assert!(!domain_fails("error", &d));
+        d.findings[0].baseline = Some(crate::report::finding::BaselineState::New);
+        assert!(domain_fails("error", &d));
     }
 
     #[test]

@@ -88,6 +88,9 @@ struct SarifResult {
     locations: Vec<Location>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    /// SARIF's own baseline field (3.27.24), set under `--baseline`: `new` or `unchanged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     properties: ResultProperties,
 }
 
@@ -241,6 +244,10 @@ fn result(domain: &DomainReport, finding: &Finding, rule_index: usize) -> SarifR
             }],
         }],
         suppressions,
+        baseline_state: finding.baseline.map(|b| match b {
+            crate::report::finding::BaselineState::Known => "unchanged",
+            crate::report::finding::BaselineState::New => "new",
+        }),
         properties: ResultProperties {
             domain: domain.domain.clone(),
             remediation: finding.remediation.clone(),

@@ -69,6 +69,12 @@ fn render_domain(out: &mut String, report: &Report, domain: &DomainReport, opts:
         out.push_str(&findings_table(&domain.findings, opts));
         out.push('\n');
     }
+    if let Some(b) = &domain.baseline {
+        let _ = writeln!(out, "  {}", paint("Baseline", BOLD, opts.color));
+        for line in super::baseline_facts::lines(b) {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
 
     for section in facts::sections(&domain.facts) {
         let _ = writeln!(out, "  {}", paint(section.title, BOLD, opts.color));
@@ -116,6 +122,9 @@ fn findings_table(findings: &[Finding], opts: &RenderOptions) -> String {
     table.set_header(vec!["severity", "code / subject", "finding / fix"]);
     for finding in findings {
         let mut severity = finding.severity.as_str().to_string();
+        if finding.baseline == Some(crate::report::finding::BaselineState::Known) {
+            severity.push_str("\n(known)");
+        }
         if finding.allowed {
             severity.push_str("\n(allowed)");
         }
