@@ -88,9 +88,9 @@ impl SmtpAudit {
         let to = args.to.as_deref().map(recipient).transpose()?;
         let loaded = parse_config(source, bytes, &args.secrets)?;
         let key = key_choice(
-            args.dkim_key.as_ref(),
-            args.dkim_selector.as_ref(),
-            args.dkim_domain.as_ref(),
+            args.dkim.dkim_key.as_ref(),
+            args.dkim.dkim_selector.as_ref(),
+            args.dkim.dkim_domain.as_ref(),
             &loaded,
         )?;
         let probe = probe_input(&loaded, &args.probe)?;

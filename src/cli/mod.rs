@@ -96,6 +96,23 @@ pub struct SecretEnvArgs {
     pub private_key_env: Option<String>,
 }
 
+/// The DKIM key to sign the test passcode mail with (`send`, `audit`).
+#[derive(Debug, Args)]
+pub struct DkimKeyArgs {
+    /// Sign with this DKIM private key (PEM: PKCS#1 or PKCS#8, RSA or Ed25519) instead of
+    /// the config's own `dkim` option.
+    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
+    pub dkim_key: Option<PathBuf>,
+
+    /// The selector for --dkim-key.
+    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
+    pub dkim_selector: Option<String>,
+
+    /// The signing domain d= (default: the From domain).
+    #[arg(long, value_name = "DOMAIN", requires = "dkim_key")]
+    pub dkim_domain: Option<String>,
+}
+
 /// How the SMTP session is run.
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -131,18 +148,8 @@ pub struct SendArgs {
     #[arg(long)]
     pub no_test_marker: bool,
 
-    /// Sign with this DKIM private key (PEM: PKCS#1 or PKCS#8, RSA or Ed25519) instead of
-    /// the config's own `dkim` option.
-    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
-    pub dkim_key: Option<PathBuf>,
-
-    /// The selector for --dkim-key.
-    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
-    pub dkim_selector: Option<String>,
-
-    /// The signing domain d= (default: the From domain).
-    #[arg(long, value_name = "DOMAIN", requires = "dkim_key")]
-    pub dkim_domain: Option<String>,
+    #[command(flatten)]
+    pub dkim: DkimKeyArgs,
 
     /// Build, sign and verify, but write the message to --out instead of sending it.
     #[arg(long, requires = "out")]
@@ -199,17 +206,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "TYPE", default_value = "SignIn")]
     pub usage: String,
 
-    /// Sign with this DKIM private key (PEM) instead of the config's own `dkim` option.
-    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
-    pub dkim_key: Option<PathBuf>,
-
-    /// The selector for --dkim-key.
-    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
-    pub dkim_selector: Option<String>,
-
-    /// The signing domain d= (default: the From domain).
-    #[arg(long, value_name = "DOMAIN", requires = "dkim_key")]
-    pub dkim_domain: Option<String>,
+    #[command(flatten)]
+    pub dkim: DkimKeyArgs,
 
     #[command(flatten)]
     pub secrets: SecretEnvArgs,

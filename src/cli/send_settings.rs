@@ -113,16 +113,16 @@ impl SendSettings {
             None => crate::passcode::build::random_code(),
         };
         // The key file is read before the config so that an unreadable key is named first.
-        if let Some(path) = &args.dkim_key {
+        if let Some(path) = &args.dkim.dkim_key {
             std::fs::metadata(path).map_err(|e| {
                 input_error(format!("cannot read --dkim-key {}: {e}", path.display()))
             })?;
         }
         let loaded = load_config(&args.config, &args.secrets)?;
         let key = key_choice(
-            args.dkim_key.as_ref(),
-            args.dkim_selector.as_ref(),
-            args.dkim_domain.as_ref(),
+            args.dkim.dkim_key.as_ref(),
+            args.dkim.dkim_selector.as_ref(),
+            args.dkim.dkim_domain.as_ref(),
             &loaded,
         )?;
         let probe = probe_input(&loaded, &args.probe)?;

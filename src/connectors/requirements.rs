@@ -3,9 +3,9 @@
 
 use super::{Checked, Kind, codes};
 use crate::audit::alignment::Tri;
+use crate::audit::provider::spf_includes;
 use crate::dns::{Dns, RType, Rdata};
 use crate::report::{DomainFacts, Evidence, Finding};
-use crate::spf::SpfNode;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -23,15 +23,6 @@ pub struct Outcome {
     pub spf_pass: Option<Tri>,
     pub dkim_pass: Option<Tri>,
     pub dkim_domain: Option<String>,
-}
-
-fn tree_contains(node: &SpfNode, domain: &str, depth: usize) -> bool {
-    depth < 30
-        && (node.domain.eq_ignore_ascii_case(domain)
-            || node
-                .children
-                .iter()
-                .any(|c| tree_contains(c, domain, depth + 1)))
 }
 
 async fn cname(dns: &Dns, name: &str) -> (Option<String>, String) {
@@ -113,7 +104,7 @@ async fn mailgun(out: &mut Outcome, c: &Checked, dns: &Dns, facts: &DomainFacts,
         None
     };
     match spf_tree {
-        Some(tree) if tree_contains(&tree, "mailgun.org", 0) => {
+        Some(tree) if spf_includes(&tree, "mailgun.org") => {
             req(
                 out,
                 format!("{sending} SPF include:mailgun.org"),
@@ -232,7 +223,7 @@ async fn postmark(out: &mut Outcome, dns: &Dns, from: &str) {
 
 async fn aliyun(out: &mut Outcome, c: &Checked, dns: &Dns, facts: &DomainFacts, from: &str) {
     match facts.spf.as_ref().and_then(|s| s.tree.as_ref()) {
-        Some(tree) if tree_contains(tree, "spf1.dm.aliyun.com", 0) => {
+        Some(tree) if spf_includes(tree, "spf1.dm.aliyun.com") => {
             req(
                 out,
                 format!("{from} SPF include:spf1.dm.aliyun.com"),
