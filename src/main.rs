@@ -1,6 +1,6 @@
 //! Thin: parse the arguments, run the command, map the outcome to an exit code.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use mailpreflight::cli::audit_settings::AuditSettings;
 use mailpreflight::cli::send_settings::SendSettings;
 use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
@@ -12,15 +12,19 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // The matches are kept: the settings layers need to know which flags the user gave.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(pair) => pair,
         Err(e) => {
             // --help and --version print and exit 0; usage errors exit 2.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(Outcome::Completed { failed }) => ExitCode::from(u8::from(failed)),
         Ok(Outcome::InputError(message)) => {
             eprintln!("mailpreflight: {message}");
@@ -39,14 +43,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> io::Result<Outcome> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
     match cli.command {
         Command::Explain(args) => commands::explain::run(args, &mut io::stdout().lock()),
         Command::Completions(args) => {
             commands::generate::completions(args, &mut io::stdout().lock())
         }
         Command::Man => commands::generate::man(&mut io::stdout().lock()),
-        Command::Dns(args) => {
+        Command::Init => {
+            let mut out = io::stdout().lock();
+            out.write_all(mailpreflight::cli::layers::TEMPLATE.as_bytes())?;
+            Ok(Outcome::Completed { failed: false })
+        }
+        Command::Dns(mut args) => {
+            if let Some(m) = matches.subcommand_matches("dns")
+                && let Err(e) =
+                    mailpreflight::cli::layers::apply(&mut args, m, |v| std::env::var(v).ok())
+            {
+                return Ok(Outcome::InputError(e.0));
+            }
             let settings = match DnsSettings::from_args(args) {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),

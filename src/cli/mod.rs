@@ -2,6 +2,7 @@
 //! settings types of [`settings`]; nothing else reads them.
 
 pub mod audit_settings;
+pub mod layers;
 pub mod send_settings;
 pub mod settings;
 pub mod smtp_settings;
@@ -65,6 +66,9 @@ pub enum Command {
     Inspect(Box<InspectArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
+    /// Print a commented mailpreflight.toml, the settings for repeated `dns` runs
+    /// (`mailpreflight init > mailpreflight.toml`).
+    Init,
     /// Print a shell completion script to standard output, e.g.
     /// `mailpreflight completions bash > /etc/bash_completion.d/mailpreflight`.
     Completions(CompletionsArgs),
@@ -372,6 +376,11 @@ pub struct DnsArgs {
     /// Domains to audit (results are printed in this order).
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<String>,
+
+    /// Settings for repeated use (domains, selectors, allowed codes, fail-on…), layered under
+    /// the environment and the flags (default: ./mailpreflight.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 
     /// Read more domains from FILE, one per line (`#` starts a comment; `-` reads stdin).
     #[arg(long, value_name = "FILE")]
