@@ -120,6 +120,21 @@ trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 /// One line with its terminator, at most `max` bytes (`Err` past it). `None` at end of stream.
+/// A command-sized line within `idle` (the AUTH exchanges' continuation lines): a client that
+/// stops in the middle of AUTH is cut off like an idle one, never waited for forever.
+async fn read_timed<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+    idle: Duration,
+) -> std::io::Result<Option<Vec<u8>>> {
+    match tokio::time::timeout(idle, read_raw_line(r, MAX_COMMAND)).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "idle in the middle of AUTH",
+        )),
+    }
+}
+
 async fn read_raw_line<R: AsyncBufRead + Unpin>(
     r: &mut R,
     max: usize,
@@ -276,9 +291,7 @@ async fn session(
                     "PLAIN" => {
                         let blob = if initial.is_empty() {
                             reply!("334 \r\n");
-                            let l = read_raw_line(&mut io, MAX_COMMAND)
-                                .await?
-                                .unwrap_or_default();
+                            let l = read_timed(&mut io, cfg.idle).await?.unwrap_or_default();
                             String::from_utf8_lossy(&l).trim().to_string()
                         } else {
                             initial.to_string()
@@ -293,13 +306,9 @@ async fn session(
                     }
                     "LOGIN" => {
                         reply!("334 VXNlcm5hbWU6\r\n");
-                        let u = read_raw_line(&mut io, MAX_COMMAND)
-                            .await?
-                            .unwrap_or_default();
+                        let u = read_timed(&mut io, cfg.idle).await?.unwrap_or_default();
                         reply!("334 UGFzc3dvcmQ6\r\n");
-                        let p = read_raw_line(&mut io, MAX_COMMAND)
-                            .await?
-                            .unwrap_or_default();
+                        let p = read_timed(&mut io, cfg.idle).await?.unwrap_or_default();
                         let dec = |l: &[u8]| {
                             b64d(&String::from_utf8_lossy(l))
                                 .and_then(|b| String::from_utf8(b).ok())
@@ -434,5 +443,35 @@ async fn session(
             reply!("421 4.7.0 Too many errors\r\n");
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stalled_auth_exchange_is_cut_off() {
+        // The client side never writes: the read must end at the idle limit, not hang.
+        let (_client, server) = tokio::io::duplex(64);
+        let mut reader = BufReader::new(server);
+        let err = read_timed(&mut reader, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test]
+    async fn lines_keep_their_terminator_and_are_bounded() {
+        let data = b"AUTH PLAIN\r\nnext".to_vec();
+        let mut r = BufReader::new(&data[..]);
+        assert_eq!(
+            read_raw_line(&mut r, 100).await.unwrap().unwrap(),
+            b"AUTH PLAIN\r\n"
+        );
+        assert_eq!(read_raw_line(&mut r, 100).await.unwrap().unwrap(), b"next");
+        let long = vec![b'x'; 300];
+        let mut r = BufReader::new(&long[..]);
+        assert!(read_raw_line(&mut r, 100).await.is_err());
     }
 }
