@@ -53,21 +53,12 @@ const BROKEN: &[(&str, &str)] = &[
 /// The demo domain's DKIM private key (selector s1); a throwaway key for this demo only.
 const DKIM_KEY: &str = include_str!("../../fixtures/zones/demo/s1.example-good.test.private.pem");
 const DEMO_PASSWORD: &str = "demo-password-not-secret";
-const USAGES: &[&str] = &[
-    "Register",
-    "SignIn",
-    "ForgotPassword",
-    "OrganizationInvitation",
-    "Generic",
-    "UserPermissionValidation",
-    "BindNewIdentifier",
-    "MfaVerification",
-    "BindMfa",
-];
 
 fn connector(domain: &str, port: u16, ca: &str, broken: bool) -> serde_json::Value {
-    let templates: Vec<_> = USAGES
+    use crate::config::logto::{OPTIONAL_USAGE_TYPES, REQUIRED_USAGE_TYPES};
+    let templates: Vec<_> = REQUIRED_USAGE_TYPES
         .iter()
+        .chain(OPTIONAL_USAGE_TYPES.iter())
         .filter(|u| !broken || ["Register", "SignIn", "ForgotPassword", "Generic"].contains(u))
         .map(|u| {
             let content = match (*u, broken) {

@@ -24,18 +24,7 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
         .string(obj, &root, "accountName", true)
         .map(str::to_string);
     g.string(obj, &root, "fromAlias", false);
-    let templates_path = g.path("templates");
-    if let Some(items) = g.array_of_objects(obj, &root, "templates") {
-        let mut usage = Vec::new();
-        for (p, t) in items {
-            if let Some(u) = g.string(t, &p, "usageType", true) {
-                usage.push(u.to_string());
-            }
-            g.string(t, &p, "subject", true);
-            g.string(t, &p, "content", true);
-        }
-        g.required_usage_types(&templates_path, &usage);
-    }
+    g.templates(obj, &root, &["subject", "content"]);
     if let Some(r) = region
         .as_ref()
         .filter(|r| !KNOWN_REGIONS.contains(&r.as_str()))

@@ -8,23 +8,9 @@ use crate::config::logto::zod_type;
 use crate::report::{Evidence, Finding};
 use serde_json::{Map, Value};
 
-/// The four usage types every connector guard's templates `refine` requires (all of
-/// connector-sendgrid-email, -aws-ses, -postmark, -aliyun-dm `src/types.ts`).
-pub const REQUIRED_USAGE: [&str; 4] = ["Register", "SignIn", "ForgotPassword", "Generic"];
-
-/// Usage types Logto's console ships templates for (the SMTP connector's default config);
-/// a flow whose type has no template fails with TemplateNotFound at send time.
-pub const CONSOLE_USAGE: [&str; 9] = [
-    "Register",
-    "SignIn",
-    "ForgotPassword",
-    "OrganizationInvitation",
-    "Generic",
-    "UserPermissionValidation",
-    "BindNewIdentifier",
-    "MfaVerification",
-    "BindMfa",
-];
+/// The usage types the guards require, and the ones Logto's console ships besides: the SMTP
+/// connector's lists (the same in every connector's `src/types.ts`).
+use crate::config::logto::{OPTIONAL_USAGE_TYPES, REQUIRED_USAGE_TYPES as REQUIRED_USAGE};
 
 pub struct Guard<'a> {
     pub source: &'a str,
@@ -144,6 +130,24 @@ impl<'a> Guard<'a> {
         }
     }
 
+    /// A `templates` array whose elements need `usageType` and these string `fields`, then
+    /// the usage-type refine below.
+    pub fn templates(&mut self, obj: &Map<String, Value>, root: &str, fields: &[&str]) {
+        let templates_path = self.path("templates");
+        if let Some(items) = self.array_of_objects(obj, root, "templates") {
+            let mut usage = Vec::new();
+            for (p, t) in items {
+                if let Some(u) = self.string(t, &p, "usageType", true) {
+                    usage.push(u.to_string());
+                }
+                for f in fields {
+                    self.string(t, &p, f, true);
+                }
+            }
+            self.required_usage_types(&templates_path, &usage);
+        }
+    }
+
     /// The guards' `templates` refine: all of [`REQUIRED_USAGE`] present, with Logto's text.
     /// Then a warning for each console usage type without a template (fails at send time).
     pub fn required_usage_types(&mut self, path: &str, present: &[String]) {
@@ -165,7 +169,7 @@ impl<'a> Guard<'a> {
     }
 
     pub fn flows_without_template(&mut self, path: &str, present: &[String], what: &str) {
-        let absent: Vec<&str> = CONSOLE_USAGE
+        let absent: Vec<&str> = OPTIONAL_USAGE_TYPES
             .iter()
             .copied()
             .filter(|t| !REQUIRED_USAGE.contains(t) && !present.iter().any(|p| p == t))

@@ -12,17 +12,7 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
         .string(obj, &root, "serverToken", true)
         .map(str::to_string);
     let from = g.string(obj, &root, "fromEmail", true).map(str::to_string);
-    let templates_path = g.path("templates");
-    if let Some(items) = g.array_of_objects(obj, &root, "templates") {
-        let mut usage = Vec::new();
-        for (p, t) in items {
-            if let Some(u) = g.string(t, &p, "usageType", true) {
-                usage.push(u.to_string());
-            }
-            g.string(t, &p, "templateAlias", true);
-        }
-        g.required_usage_types(&templates_path, &usage);
-    }
+    g.templates(obj, &root, &["templateAlias"]);
     if let Some(t) = &token {
         // Postmark server tokens are UUIDs (Postmark docs, "API tokens"; the account token is
         // a UUID too, so a wrong kind of token cannot be told from its form).

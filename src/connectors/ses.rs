@@ -43,18 +43,7 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
     ] {
         g.string(obj, &root, k, false);
     }
-    let templates_path = g.path("templates");
-    if let Some(items) = g.array_of_objects(obj, &root, "templates") {
-        let mut usage = Vec::new();
-        for (p, t) in items {
-            if let Some(u) = g.string(t, &p, "usageType", true) {
-                usage.push(u.to_string());
-            }
-            g.string(t, &p, "subject", true);
-            g.string(t, &p, "content", true);
-        }
-        g.required_usage_types(&templates_path, &usage);
-    }
+    g.templates(obj, &root, &["subject", "content"]);
     if let Some(id) = &key_id {
         // AWS access key ids: 20 characters, `AKIA` long-term, `ASIA` temporary (AWS IAM
         // docs, "Understanding unique ID prefixes"). A temporary key needs a session token,
