@@ -2,10 +2,11 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use mailpreflight::cli::audit_settings::AuditSettings;
+use mailpreflight::cli::layers;
 use mailpreflight::cli::send_settings::SendSettings;
 use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
 use mailpreflight::cli::smtp_settings::SmtpSettings;
-use mailpreflight::cli::{Cli, Command};
+use mailpreflight::cli::{Cli, Command, DnsOptions, OutputOptions, SettingsFileArgs};
 use mailpreflight::commands::{self, Outcome};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -43,22 +44,44 @@ fn main() -> ExitCode {
     }
 }
 
+/// Layers the settings file and the environment under a report command's flags.
+fn layered(
+    settings: &SettingsFileArgs,
+    output: &mut OutputOptions,
+    dns: &mut DnsOptions,
+    matches: &clap::ArgMatches,
+    name: &str,
+) -> Result<(), Outcome> {
+    let Some(m) = matches.subcommand_matches(name) else {
+        return Ok(());
+    };
+    layers::apply_common(settings.config_file.as_ref(), output, dns, m, |v| {
+        std::env::var(v).ok()
+    })
+    .map(|_| ())
+    .map_err(|e| Outcome::InputError(e.0))
+}
+
+fn print_template() -> io::Result<Outcome> {
+    io::stdout().lock().write_all(layers::TEMPLATE.as_bytes())?;
+    Ok(Outcome::Completed { failed: false })
+}
+
 fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        // `arg_required_else_help` leaves only --print-config-template here.
+        return print_template();
+    };
+    match command {
         Command::Explain(args) => commands::explain::run(args, &mut io::stdout().lock()),
         Command::Completions(args) => {
             commands::generate::completions(args, &mut io::stdout().lock())
         }
         Command::Man => commands::generate::man(&mut io::stdout().lock()),
-        Command::Init => {
-            let mut out = io::stdout().lock();
-            out.write_all(mailpreflight::cli::layers::TEMPLATE.as_bytes())?;
-            Ok(Outcome::Completed { failed: false })
-        }
+        Command::Init => print_template(),
         Command::Dns(mut args) => {
             if let Some(m) = matches.subcommand_matches("dns")
-                && let Err(e) =
-                    mailpreflight::cli::layers::apply(&mut args, m, |v| std::env::var(v).ok())
+                && let Err(e) = layers::apply(&mut args, m, |v| std::env::var(v).ok())
             {
                 return Ok(Outcome::InputError(e.0));
             }
@@ -79,7 +102,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
                 .build()?;
             runtime.block_on(commands::dns::run(settings, &mut out))
         }
-        Command::Smtp(args) => {
+        Command::Smtp(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "smtp") {
+                return Ok(o);
+            }
             let settings = match SmtpSettings::from_args(args) {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),
@@ -90,7 +117,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::smtp::run(settings, &mut out))
         }
-        Command::Sink(args) => {
+        Command::Sink(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "sink") {
+                return Ok(o);
+            }
             let path = args.output.output.clone();
             let mut out = match &path {
                 Some(p) => match File::create(p) {
@@ -106,7 +137,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::sink::run(args, &mut out))
         }
-        Command::Audit(args) => {
+        Command::Audit(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "audit") {
+                return Ok(o);
+            }
             let settings = match AuditSettings::from_args(args) {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),
@@ -132,7 +167,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::demo::run(args, &mut out))
         }
-        Command::Inspect(args) => {
+        Command::Inspect(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "inspect") {
+                return Ok(o);
+            }
             let settings = match commands::inspect::InspectSettings::from_args(args) {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),
@@ -143,7 +182,11 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
             };
             runtime()?.block_on(commands::inspect::run(settings, &mut out))
         }
-        Command::Send(args) => {
+        Command::Send(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "send") {
+                return Ok(o);
+            }
             let settings = match SendSettings::from_args(args) {
                 Ok(s) => s,
                 Err(e) => return Ok(Outcome::InputError(e.0)),

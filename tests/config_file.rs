@@ -141,3 +141,83 @@ fn the_printed_template_is_a_valid_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailpreflight"));
+    cmd.current_dir(dir).args(args);
+    cmd.env_remove("MAILPREFLIGHT_FAIL_ON")
+        .env_remove("MAILPREFLIGHT_FORMAT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn print_config_template_is_the_same_as_init() {
+    let dir = TempDir::new("settings-print");
+    let init = run(dir.path(), &["init"], &[]);
+    let flag = run(dir.path(), &["--print-config-template"], &[]);
+    assert_eq!(flag.status.code(), Some(0));
+    assert!(!flag.stdout.is_empty());
+    assert_eq!(flag.stdout, init.stdout);
+    // It takes no subcommand with it.
+    let both = run(
+        dir.path(),
+        &["--print-config-template", "dns", "a.test"],
+        &[],
+    );
+    assert_eq!(both.status.code(), Some(2));
+}
+
+/// The file's output settings reach the other report commands too, not only `dns`.
+#[test]
+fn audit_and_smtp_read_the_settings_file() {
+    let dir = TempDir::new("settings-audit");
+    let broken = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/connectors/sendgrid-broken.json"
+    );
+    let audit = |env: &[(&str, &str)]| {
+        run(
+            dir.path(),
+            &["audit", "--config", broken, "--offline", "--zone", BROKEN],
+            env,
+        )
+    };
+    // Without a settings file: table output, errors fail the run.
+    let out = audit(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_err());
+    std::fs::write(
+        dir.path().join("mailpreflight.toml"),
+        "fail_on = \"never\"\nformat = \"json\"\nallow = [\"connector-invalid\"]\n",
+    )
+    .unwrap();
+    let out = audit(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json from the file");
+    let allowed: Vec<_> = v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "connector-invalid")
+        .map(|f| f["allowed"].clone())
+        .collect();
+    assert!(!allowed.is_empty(), "{v}");
+    assert!(allowed.iter().all(|a| a == true), "{allowed:?}");
+    // The environment wins over the file for smtp as well (HOST mode; nothing listens there).
+    let out = run(
+        dir.path(),
+        &["smtp", "127.0.0.1:9", "--smtp-timeout", "1s"],
+        &[("MAILPREFLIGHT_FORMAT", "markdown")],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with('#'), "markdown expected: {text}");
+    assert_eq!(out.status.code(), Some(0), "fail_on never from the file");
+}

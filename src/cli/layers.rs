@@ -1,10 +1,12 @@
-//! Settings for repeated use (`dns`): a `mailpreflight.toml` file and a few environment
-//! variables, layered as DESIGN.md says — command-line flags win over the environment, which
-//! wins over the file, which wins over the defaults. Applied to the raw arguments once, before
-//! they are validated into `DnsSettings`, so there is still one validated settings type.
+//! Settings for repeated use: a `mailpreflight.toml` file and a few environment variables,
+//! layered as DESIGN.md says — command-line flags win over the environment, which wins over
+//! the file, which wins over the defaults. Applied to the raw arguments once, before they are
+//! validated into each command's settings type, so there is still one validated type each.
+//! Output and DNS settings apply to every report command; domains, selectors and concurrency
+//! only to `dns` (the other commands take their domain from the connector config or message).
 
-use super::DnsArgs;
 use super::settings::{InputError, input_error};
+use super::{DnsArgs, DnsOptions, OutputOptions};
 use crate::report::render::Format;
 use crate::report::sink::FailOn;
 use clap::ArgMatches;
@@ -40,15 +42,16 @@ pub struct FileSettings {
     pub concurrency: Option<usize>,
 }
 
-pub const TEMPLATE: &str = r#"# mailpreflight.toml: settings for `mailpreflight dns`, read from the working directory (or
-# --config-file FILE). Command-line flags win over environment variables (MAILPREFLIGHT_FAIL_ON,
-# MAILPREFLIGHT_FORMAT, MAILPREFLIGHT_NAMESERVER, MAILPREFLIGHT_TIMEOUT), which win over this file.
-# Lists given on the command line replace the file's.
+pub const TEMPLATE: &str = r#"# mailpreflight.toml: settings for repeated runs, read from the working directory (or
+# --config-file FILE) by dns, audit, smtp, send, inspect and sink. Command-line flags win over
+# environment variables (MAILPREFLIGHT_FAIL_ON, MAILPREFLIGHT_FORMAT, MAILPREFLIGHT_NAMESERVER,
+# MAILPREFLIGHT_TIMEOUT), which win over this file. Lists given on the command line replace the
+# file's.
 
-# The domains to audit when none is named on the command line.
+# dns only: the domains to audit when none is named on the command line.
 domains = ["example.com"]
 
-# DKIM selectors to check besides the built-in list.
+# dns only: DKIM selectors to check besides the built-in list.
 selectors = []
 
 # Finding codes lowered to notes (--allow) or raised to errors (--deny).
@@ -67,8 +70,11 @@ nameservers = []
 # Zone files (or directories of *.zone) answering the names inside them.
 zones = []
 
+# How long to wait for one DNS answer, and the retries after no answer.
 timeout = "5s"
 retries = 1
+
+# dns only: how many domains to audit at the same time.
 concurrency = 32
 "#;
 
@@ -110,19 +116,28 @@ fn enum_value<T: ValueEnum>(raw: &str, what: &str) -> Result<T, InputError> {
         .map_err(|_| input_error(format!("{what}: {raw:?} is not one of the accepted values")))
 }
 
-/// Layers the environment (`env`) and the file over the defaults of `args`, never over what
-/// the command line gave. `env` is `std::env::var` in the binary, a map in tests.
-pub fn apply(
-    args: &mut DnsArgs,
-    m: &ArgMatches,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<(), InputError> {
-    let path: Option<PathBuf> = match &args.config_file {
+/// Which settings file applies: `--config-file`, else `./mailpreflight.toml` if it exists.
+fn settings_path(given: Option<&PathBuf>) -> Option<PathBuf> {
+    match given {
         Some(p) => Some(p.clone()),
         None => Path::new(DEFAULT_FILE)
             .is_file()
             .then(|| PathBuf::from(DEFAULT_FILE)),
-    };
+    }
+}
+
+/// Layers the environment (`env`) and the settings file over the defaults of the output and
+/// DNS options every report command shares, never over what the command line gave. `m` are
+/// the subcommand's matches; `env` is `std::env::var` in the binary, a map in tests. Returns
+/// the file read (empty when there is none) for the command's own settings.
+pub fn apply_common(
+    config_file: Option<&PathBuf>,
+    output: &mut OutputOptions,
+    dns: &mut DnsOptions,
+    m: &ArgMatches,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<FileSettings, InputError> {
+    let path = settings_path(config_file);
     let file = match &path {
         Some(p) => read(p)?,
         None => FileSettings::default(),
@@ -131,57 +146,73 @@ pub fn apply(
         path.as_ref()
             .map_or(name.to_string(), |p| format!("{} ({name})", p.display()))
     };
-    if args.domains.is_empty() && args.domains_file.is_none() {
-        args.domains = file.domains.clone();
-    }
-    if !from_cli(m, "selectors") && !file.selectors.is_empty() {
-        args.selectors = file.selectors.clone();
-    }
     if !from_cli(m, "allow") && !file.allow.is_empty() {
-        args.output.allow = file.allow.clone();
+        output.allow = file.allow.clone();
     }
     if !from_cli(m, "deny") && !file.deny.is_empty() {
-        args.output.deny = file.deny.clone();
+        output.deny = file.deny.clone();
     }
     if !from_cli(m, "fail_on") {
         if let Some(v) = env("MAILPREFLIGHT_FAIL_ON") {
-            args.output.fail_on = enum_value::<FailOn>(&v, "MAILPREFLIGHT_FAIL_ON")?;
+            output.fail_on = enum_value::<FailOn>(&v, "MAILPREFLIGHT_FAIL_ON")?;
         } else if let Some(v) = &file.fail_on {
-            args.output.fail_on = enum_value::<FailOn>(v, &src("fail_on"))?;
+            output.fail_on = enum_value::<FailOn>(v, &src("fail_on"))?;
         }
     }
     if !from_cli(m, "format") {
         if let Some(v) = env("MAILPREFLIGHT_FORMAT") {
-            args.output.format = enum_value::<Format>(&v, "MAILPREFLIGHT_FORMAT")?;
+            output.format = enum_value::<Format>(&v, "MAILPREFLIGHT_FORMAT")?;
         } else if let Some(v) = &file.format {
-            args.output.format = enum_value::<Format>(v, &src("format"))?;
+            output.format = enum_value::<Format>(v, &src("format"))?;
         }
     }
     if !from_cli(m, "nameserver") {
         if let Some(v) = env("MAILPREFLIGHT_NAMESERVER") {
-            args.dns.nameserver = v
+            dns.nameserver = v
                 .split(',')
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect();
         } else if !file.nameservers.is_empty() {
-            args.dns.nameserver = file.nameservers.clone();
+            dns.nameserver = file.nameservers.clone();
         }
     }
     if !from_cli(m, "zone") && !file.zones.is_empty() {
-        args.dns.zone = file.zones.clone();
+        dns.zone = file.zones.clone();
     }
     if !from_cli(m, "timeout") {
         if let Some(v) = env("MAILPREFLIGHT_TIMEOUT") {
-            args.dns.timeout = v;
+            dns.timeout = v;
         } else if let Some(v) = &file.timeout {
-            args.dns.timeout = v.clone();
+            dns.timeout = v.clone();
         }
     }
     if !from_cli(m, "retries")
         && let Some(v) = file.retries
     {
-        args.dns.retries = v;
+        dns.retries = v;
+    }
+    Ok(file)
+}
+
+/// `dns`: the shared layers, then the file's domains, selectors and concurrency.
+pub fn apply(
+    args: &mut DnsArgs,
+    m: &ArgMatches,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(), InputError> {
+    let file = apply_common(
+        args.settings.config_file.as_ref(),
+        &mut args.output,
+        &mut args.dns,
+        m,
+        env,
+    )?;
+    if args.domains.is_empty() && args.domains_file.is_none() {
+        args.domains = file.domains.clone();
+    }
+    if !from_cli(m, "selectors") && !file.selectors.is_empty() {
+        args.selectors = file.selectors.clone();
     }
     if !from_cli(m, "concurrency")
         && let Some(v) = file.concurrency

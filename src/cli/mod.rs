@@ -26,11 +26,18 @@ Exit codes:
     about = "Pre-flight an email connector: SPF, DKIM, DMARC and related DNS records judged by the RFCs, and the SMTP server probed as nodemailer will use it",
     after_help = EXIT_CODES,
     propagate_version = true,
-    term_width = 100
+    term_width = 100,
+    arg_required_else_help = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// Print a commented mailpreflight.toml (the settings for repeated runs) and exit; the
+    /// same as `mailpreflight init`.
+    #[arg(long)]
+    pub print_config_template: bool,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,8 +73,8 @@ pub enum Command {
     Inspect(Box<InspectArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
-    /// Print a commented mailpreflight.toml, the settings for repeated `dns` runs
-    /// (`mailpreflight init > mailpreflight.toml`).
+    /// Print a commented mailpreflight.toml, the settings for repeated runs
+    /// (`mailpreflight init > mailpreflight.toml`; also `--print-config-template`).
     Init,
     /// Print a shell completion script to standard output, e.g.
     /// `mailpreflight completions bash > /etc/bash_completion.d/mailpreflight`.
@@ -170,6 +177,9 @@ pub struct SendArgs {
     pub probe: ProbeArgs,
 
     #[command(flatten)]
+    pub settings: SettingsFileArgs,
+
+    #[command(flatten)]
     pub dns: DnsOptions,
 
     #[command(flatten)]
@@ -220,6 +230,9 @@ pub struct AuditArgs {
     pub probe: ProbeArgs,
 
     #[command(flatten)]
+    pub settings: SettingsFileArgs,
+
+    #[command(flatten)]
     pub dns: DnsOptions,
 
     #[command(flatten)]
@@ -251,6 +264,9 @@ pub struct InspectArgs {
     /// The connecting IP to evaluate SPF for, instead of the one found in the Received chain.
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
+
+    #[command(flatten)]
+    pub settings: SettingsFileArgs,
 
     #[command(flatten)]
     pub dns: DnsOptions,
@@ -293,6 +309,9 @@ pub struct SinkArgs {
     /// The largest message accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_size: usize,
+
+    #[command(flatten)]
+    pub settings: SettingsFileArgs,
 
     #[command(flatten)]
     pub dns: DnsOptions,
@@ -365,6 +384,9 @@ pub struct SmtpArgs {
     pub ehlo: Option<String>,
 
     #[command(flatten)]
+    pub settings: SettingsFileArgs,
+
+    #[command(flatten)]
     pub dns: DnsOptions,
 
     #[command(flatten)]
@@ -377,10 +399,8 @@ pub struct DnsArgs {
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<String>,
 
-    /// Settings for repeated use (domains, selectors, allowed codes, fail-on…), layered under
-    /// the environment and the flags (default: ./mailpreflight.toml when it exists).
-    #[arg(long, value_name = "FILE")]
-    pub config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsFileArgs,
 
     /// Read more domains from FILE, one per line (`#` starts a comment; `-` reads stdin).
     #[arg(long, value_name = "FILE")]
@@ -411,6 +431,16 @@ pub struct DnsArgs {
 
     #[command(flatten)]
     pub output: OutputOptions,
+}
+
+/// The settings file for repeated use (every report command).
+#[derive(Debug, Args)]
+pub struct SettingsFileArgs {
+    /// Settings for repeated use (mailpreflight.toml: allowed codes, fail-on, format, DNS;
+    /// for dns also domains and selectors), layered under the environment and the flags
+    /// (default: ./mailpreflight.toml when it exists). Not the connector config.
+    #[arg(long, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 }
 
 /// How DNS questions are answered.

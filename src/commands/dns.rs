@@ -30,19 +30,22 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
             let dns = dns.clone();
             let checks = checks.clone();
             let policy = policy.clone();
-            tokio::spawn(async move {
+            // Boxed, the future and its output: a domain's audit is a ~10 KiB state machine
+            // and its report a large value, and tokio moves both by value several times
+            // (spawn, the task cell, polling, reading the output): ~8% of the instructions.
+            tokio::spawn(Box::pin(async move {
                 let mut report = audit_domain(&dns, &domain, &checks).await;
                 dns.retire(&domain);
                 policy.apply(&mut report);
                 let line = jsonl.then(|| render::render_jsonl_line(&report));
-                (report, line)
-            })
+                Box::new((report, line))
+            }))
         })
         .buffered(settings.concurrency);
 
     while let Some(done) = results.next().await {
         let (domain_report, line) = match done {
-            Ok(done) => done,
+            Ok(done) => *done,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => return Ok(Outcome::CannotRun(format!("a domain's audit stopped: {e}"))),
         };
