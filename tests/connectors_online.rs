@@ -1074,6 +1074,7 @@ fn every_online_scenario_and_every_api_code() {
     let mut failures = Vec::new();
     let mut positive: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut negative: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut keys = BTreeSet::new();
     for sc in scenarios() {
         let api = Api::start(sc.route.clone());
         let run = online(sc.config, &api, &[]);
@@ -1095,6 +1096,7 @@ fn every_online_scenario_and_every_api_code() {
                 negative.entry(code).or_default().push(sc.name);
             }
         }
+        common::json_keys(&run.json["audit"]["connector"], &mut keys);
         let seen = api.seen();
         if let Err(e) =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (sc.check)(&seen, &run)))
@@ -1122,6 +1124,18 @@ fn every_online_scenario_and_every_api_code() {
         failures.len(),
         failures.join("\n")
     );
+    // Every field the connector block showed is documented.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json-schema.md"))
+        .unwrap();
+    let undocumented: Vec<_> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "fields missing from docs/json-schema.md: {undocumented:?}"
+    );
+    assert!(keys.contains("sent_last_24_hours") && keys.contains("mail_send_scope"));
     let mut gaps = Vec::new();
     for code in online::codes::ALL {
         if !positive.contains_key(code.id) {
