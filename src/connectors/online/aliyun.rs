@@ -44,18 +44,9 @@ pub struct Facts {
     pub quota_level: Option<i64>,
 }
 
-/// Aliyun's percent-encoding: RFC 3986 unreserved characters stay, the rest is `%XX`.
+/// Aliyun's percent-encoding (RFC 3986, `/` encoded too).
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    super::percent_encode(s, false)
 }
 
 /// The canonical query (encoded, sorted by name) and its signature.

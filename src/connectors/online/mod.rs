@@ -291,6 +291,23 @@ pub fn secret_or_note<'s>(
     }
 }
 
+/// RFC 3986 percent-encoding as AWS SigV4 and Aliyun's RPC signature both require:
+/// unreserved characters stay, everything else is `%XX` (upper-case hex, so a space is
+/// `%20`); `/` stays when `keep_slash`.
+pub fn percent_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b'/' if keep_slash => out.push('/'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Parses a URL this module builds from constants and config values checked before.
 pub fn url(s: &str) -> Option<Url> {
     Url::parse(s).ok()

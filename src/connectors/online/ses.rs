@@ -445,3 +445,39 @@ fn judge_identity(s: &mut Session<'_>, name: &str, v: &Value, facts: &mut Facts)
     facts.identities.push(id);
     ready
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_error_types_and_addresses() {
+        assert_eq!(
+            endpoint("eu-west-1"),
+            "https://email.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint("cn-northwest-1"),
+            "https://email.cn-northwest-1.amazonaws.com.cn"
+        );
+        let mut r = Response {
+            status: 403,
+            headers: vec![(
+                "x-amzn-errortype".into(),
+                "UnrecognizedClientException:http://internal.amazon.com/coral/".into(),
+            )],
+            body: br#"{"__type":"ignored#Other"}"#.to_vec(),
+            ..Response::default()
+        };
+        assert_eq!(error_type(&r), "UnrecognizedClientException");
+        r.headers.clear();
+        assert_eq!(error_type(&r), "Other");
+        r.body = b"not json".to_vec();
+        assert_eq!(error_type(&r), "");
+        assert_eq!(
+            bare_address("Example <noreply@auth.example.com>").as_deref(),
+            Some("noreply@auth.example.com")
+        );
+        assert_eq!(bare_address("no-at-sign"), None);
+    }
+}

@@ -5,6 +5,7 @@
 //! `x-amz-date` are signed: SES needs nothing else for a read. Paths are URI-encoded once
 //! more for the canonical request, as every service but S3 requires.
 
+use super::percent_encode as uri_encode;
 use ring::{digest, hmac};
 
 /// What one request is signed over: `path` as sent on the request line (encoded once),
@@ -35,22 +36,6 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
     hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
         .as_ref()
         .to_vec()
-}
-
-/// RFC 3986 unreserved characters stay, everything else is `%XX` (upper-case hex); `/` stays
-/// when `keep_slash`.
-fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Query parameters encoded and sorted by name, then value.
