@@ -6,6 +6,8 @@ use super::settings::parse_duration;
 use super::settings::{InputError, OutputSettings, dns_config, output_settings};
 use super::smtp_settings::{parse_config, probe_input};
 use crate::config::Loaded;
+use crate::connectors::http_probe::Url;
+use crate::connectors::online::ApiOptions;
 use crate::connectors::run::Options;
 use crate::connectors::{Checked, Kind};
 use crate::dns::DnsConfig;
@@ -53,10 +55,12 @@ impl AuditSettings {
             ));
         }
         let to = args.to.as_deref().map(recipient).transpose()?;
+        let api = api_options(&args)?;
         Ok(AuditSettings::Other(Box::new(OtherAudit {
             options: Options {
                 probe_endpoint: args.probe_endpoint,
                 online: args.online,
+                api,
                 timeout,
                 to: to.unwrap_or_else(|| "test@example.invalid".into()),
                 usage: args.usage.clone(),
@@ -68,6 +72,36 @@ impl AuditSettings {
             output: output_settings(&args.output, "audit")?,
         })))
     }
+}
+
+/// `--api-timeout` and `--api-base`: a base is scheme://host[:port] only, and plain http
+/// only to loopback (the calls carry the config's credential).
+fn api_options(args: &AuditArgs) -> Result<ApiOptions, InputError> {
+    let timeout = parse_duration(&args.api_timeout)?;
+    if timeout.is_zero() || timeout > std::time::Duration::from_secs(600) {
+        return Err(InputError(
+            "--api-timeout must be between 1ms and 600s".into(),
+        ));
+    }
+    let base = match args.api_base.as_deref() {
+        None => None,
+        Some(raw) => {
+            let url =
+                Url::parse(raw).map_err(|e| InputError(format!("--api-base {raw:?}: {e}")))?;
+            if url.target != "/" {
+                return Err(InputError(format!(
+                    "--api-base {raw:?}: give scheme://host[:port] only; the providers' paths are kept"
+                )));
+            }
+            if !url.https && !url.is_loopback() {
+                return Err(InputError(format!(
+                    "--api-base {raw:?}: plain http is allowed only to loopback (the calls carry the config's credential)"
+                )));
+            }
+            Some(url)
+        }
+    };
+    Ok(ApiOptions { base, timeout })
 }
 
 pub struct SmtpAudit {

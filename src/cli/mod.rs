@@ -211,10 +211,20 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub endpoint_timeout: String,
 
-    /// Call the provider's API to check the credentials: not implemented (reported as a note;
-    /// nothing is sent to the provider).
+    /// Ask the provider's API, read-only, whether the config's key is valid and can send
+    /// (SendGrid scopes, Mailgun domain state and DNS records, SES account and identity,
+    /// Postmark server, DirectMail account). Never sends mail or changes anything.
     #[arg(long)]
     pub online: bool,
+
+    /// The longest each --online API call waits for its whole answer, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub api_timeout: String,
+
+    /// For tests and proxies: send --online's calls to this scheme://host:port instead of the
+    /// provider's (paths kept; plain http only to loopback).
+    #[arg(long, value_name = "URL", hide = true, env = "MAILPREFLIGHT_API_BASE")]
+    pub api_base: Option<String>,
 
     /// The template's usage type for the test mail.
     #[arg(long, value_name = "TYPE", default_value = "SignIn")]

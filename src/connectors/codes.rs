@@ -1,5 +1,6 @@
 //! Finding codes for Logto's other email connectors (`connector-…`): SendGrid, Mailgun,
-//! Amazon SES, Postmark, Aliyun DirectMail and the HTTP email connector.
+//! Amazon SES, Postmark, Aliyun DirectMail and the HTTP email connector. The codes of
+//! `--online`'s API calls are in [`super::online::codes`].
 
 use crate::report::{Area, CodeInfo, Severity};
 
@@ -89,14 +90,6 @@ code!(
     "RFC 7489 3.1.2; provider documentation"
 );
 code!(
-    ONLINE_NOT_IMPLEMENTED,
-    "connector-online-not-implemented",
-    Note,
-    "--online was given, but calling the provider's API is not implemented: nothing was sent to the provider.",
-    "Check the credentials in the provider's console; this audit is offline apart from DNS.",
-    "mailpreflight"
-);
-code!(
     HTTP_ENDPOINT_INVALID,
     "connector-http-endpoint-invalid",
     Error,
@@ -163,7 +156,6 @@ pub static ALL: &[&CodeInfo] = &[
     &PROVIDER_DKIM_MISSING,
     &PROVIDER_DKIM_UNKNOWN,
     &RETURN_PATH_NOT_ALIGNED,
-    &ONLINE_NOT_IMPLEMENTED,
     &HTTP_ENDPOINT_INVALID,
     &HTTP_PLAINTEXT,
     &HTTP_NOT_PROBED,

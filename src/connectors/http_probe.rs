@@ -1,19 +1,21 @@
-//! `--probe-endpoint`: POST the payload Logto's HTTP email connector sends to the configured
-//! endpoint, once, and judge the answer. A minimal HTTP/1.1 client (tokio, and tokio-rustls
-//! for https): one request, `Connection: close`, redirects reported and never followed,
-//! the whole exchange under one timeout, at most [`MAX_BODY`] bytes of the body kept.
+//! A minimal HTTP/1.1 client (tokio, and tokio-rustls for https): one request per connection,
+//! `Connection: close`, redirects reported and never followed, the whole exchange under one
+//! timeout, the body bounded ([`super::http_response`] reads the answer). [`probe`] is
+//! `--probe-endpoint`: it POSTs the payload Logto's HTTP email connector sends to the
+//! configured endpoint, once, and keeps at most [`MAX_BODY`] bytes of the answer; `--online`
+//! makes its read-only provider calls through [`send`].
 
+use super::http_response::Response;
 use crate::dns::{Dns, RType};
+use crate::smtp::tls::CertVerdict;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Body bytes kept for the report.
 pub const MAX_BODY: usize = 256;
-/// Header bytes read before giving up on the response.
-const MAX_HEAD: usize = 16 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {
@@ -68,6 +70,20 @@ impl Url {
             port,
             target,
         })
+    }
+
+    /// The Host field's value: the host, and the port unless it is the scheme's default.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == if self.https { 443 } else { 80 } {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
     }
 
     pub fn is_loopback(&self) -> bool {
@@ -143,91 +159,140 @@ async fn resolve(dns: &Dns, host: &str) -> Result<IpAddr, String> {
         .ok_or_else(|| format!("{host} has no address ({:?})", a.outcome))
 }
 
-fn request(url: &Url, authorization: Option<&str>, body: &[u8]) -> Vec<u8> {
-    let host = if url.host.contains(':') {
-        format!("[{}]", url.host)
-    } else {
-        url.host.clone()
-    };
-    let mut head = format!(
-        "POST {} HTTP/1.1\r\nHost: {host}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: mailpreflight/{}\r\n",
-        url.target,
-        url.port,
-        body.len(),
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(a) = authorization {
-        // got sends the header as given; a CR/LF in it would split the request.
-        head.push_str(&format!(
-            "Authorization: {}\r\n",
-            a.replace(['\r', '\n'], "")
-        ));
-    }
-    head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    out.extend_from_slice(body);
-    out
+/// One request: the method, the URL, extra header fields and the body.
+pub struct Request {
+    pub method: &'static str,
+    pub url: Url,
+    /// Extra fields, e.g. the authorization. Values may be secrets: they go on the wire and
+    /// nowhere else (no error or fact quotes a request).
+    pub headers: Vec<(String, String)>,
+    /// Sent with `Content-Type` and `Content-Length` when non-empty (or for a POST).
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
 }
 
-struct Answer {
-    status: u16,
-    reason: String,
-    location: Option<String>,
-    body: Vec<u8>,
+impl Request {
+    /// The request's bytes. The Host field leaves out the scheme's default port, as clients do
+    /// (AWS signs the Host as sent).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\n",
+            self.method,
+            self.url.target,
+            self.url.host_header()
+        );
+        if !self.body.is_empty() || self.method == "POST" {
+            head.push_str(&format!(
+                "Content-Type: {}\r\nContent-Length: {}\r\n",
+                self.content_type,
+                self.body.len()
+            ));
+        }
+        head.push_str(&format!(
+            "Connection: close\r\nUser-Agent: mailpreflight/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+        for (name, value) in &self.headers {
+            // A CR/LF in a value would split the request.
+            head.push_str(&format!("{name}: {}\r\n", value.replace(['\r', '\n'], "")));
+        }
+        head.push_str("\r\n");
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// What one exchange gave: where it went, TLS, how long it took, and the answer or what
+/// failed (DNS, connect, TLS, the timeout, a malformed answer).
+#[derive(Debug)]
+pub struct Exchange {
+    pub address: Option<String>,
+    pub tls_version: Option<String>,
+    pub tls_cipher: Option<String>,
+    /// From the first step to the end of the answer (or the failure).
+    pub latency_ms: f64,
+    pub result: Result<Response, String>,
 }
 
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     req: &[u8],
-) -> Result<Answer, String> {
+    max_body: usize,
+) -> Result<Response, String> {
     s.write_all(req).await.map_err(|e| format!("send: {e}"))?;
     s.flush().await.map_err(|e| format!("send: {e}"))?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(format!("response headers longer than {MAX_HEAD} bytes"));
-        }
-        let n = s.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-        if n == 0 {
-            return Err("the connection closed before a complete HTTP response".into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    super::http_response::read(&mut s, max_body).await
+}
+
+/// Sends `req` once under one `timeout` covering DNS, connect, TLS and the answer, and keeps
+/// at most `max_body` bytes of the body. Never fails: what went wrong is in `result`.
+pub async fn send(
+    dns: &Dns,
+    req: &Request,
+    timeout: Duration,
+    ca_pem: &[String],
+    max_body: usize,
+) -> Exchange {
+    let url = &req.url;
+    let bytes = req.to_bytes();
+    let mut facts = Exchange {
+        address: None,
+        tls_version: None,
+        tls_cipher: None,
+        latency_ms: 0.0,
+        result: Err(String::new()),
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < MAX_BODY {
-        match s.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
+    let started = Instant::now();
+    let run = async {
+        let ip = resolve(dns, &url.host).await?;
+        facts.address = Some(SocketAddr::new(ip, url.port).to_string());
+        let tcp = TcpStream::connect((ip, url.port))
+            .await
+            .map_err(|e| format!("connect to {}: {e}", SocketAddr::new(ip, url.port)))?;
+        if url.https {
+            let (config, verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
+            let name = rustls::pki_types::ServerName::try_from(url.host.clone())
+                .map_err(|e| format!("bad TLS server name: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+            // The recording verifier lets every handshake finish (the SMTP probe reports
+            // why a certificate fails); a request carries credentials, so it goes only to a
+            // server whose certificate verifies, as Logto's HTTP client (Node) requires.
+            match verifier.outcome() {
+                Some((CertVerdict::Trusted, _)) => {}
+                Some((verdict, _)) => {
+                    let why = verdict
+                        .node_message(&url.host, &[])
+                        .unwrap_or_else(|| format!("{verdict:?}"));
+                    return Err(format!(
+                        "TLS handshake: the certificate is not trusted ({why}); nothing was sent"
+                    ));
+                }
+                None => return Err("TLS handshake: no certificate was checked".into()),
+            }
+            let (_, conn) = tls.get_ref();
+            facts.tls_version = conn.protocol_version().map(|v| format!("{v:?}"));
+            facts.tls_cipher = conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()));
+            exchange(tls, &bytes, max_body).await
+        } else {
+            exchange(tcp, &bytes, max_body).await
         }
-    }
-    body.truncate(MAX_BODY);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(format!("not an HTTP/1.x response: {:.60}", status_line));
-    }
-    let status: u16 = parts
-        .next()
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad status line: {:.60}", status_line))?;
-    let reason = parts.next().unwrap_or_default().to_string();
-    let location = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("location"))
-        .map(|(_, v)| v.trim().to_string());
-    Ok(Answer {
-        status,
-        reason,
-        location,
-        body,
-    })
+    };
+    let result = tokio::time::timeout(timeout, run).await;
+    facts.latency_ms = crate::domain_audit::millis(started);
+    facts.result = match result {
+        Err(_) => Err(format!(
+            "no complete answer within {} ms",
+            timeout.as_millis()
+        )),
+        Ok(r) => r,
+    };
+    facts
 }
 
 /// Calls the endpoint once. Never fails: what went wrong is in `error`.
@@ -239,52 +304,32 @@ pub async fn probe(
     timeout: Duration,
     ca_pem: &[String],
 ) -> HttpProbeFacts {
+    let req = Request {
+        method: "POST",
+        url: url.clone(),
+        headers: authorization
+            .map(|a| ("Authorization".to_string(), a.to_string()))
+            .into_iter()
+            .collect(),
+        body: serde_json::to_vec(&payload).unwrap_or_default(),
+        content_type: "application/json",
+    };
+    let sent = send(dns, &req, timeout, ca_pem, MAX_BODY).await;
     let mut facts = HttpProbeFacts {
         endpoint: url.display(),
-        payload: payload.clone(),
+        payload,
+        address: sent.address,
+        latency_ms: sent.latency_ms,
+        tls_version: sent.tls_version,
+        tls_cipher: sent.tls_cipher,
         ..HttpProbeFacts::default()
     };
-    let body = serde_json::to_vec(&payload).unwrap_or_default();
-    let req = request(url, authorization, &body);
-    let started = Instant::now();
-    let run = async {
-        let ip = resolve(dns, &url.host).await?;
-        facts.address = Some(SocketAddr::new(ip, url.port).to_string());
-        let tcp = TcpStream::connect((ip, url.port))
-            .await
-            .map_err(|e| format!("connect to {}: {e}", SocketAddr::new(ip, url.port)))?;
-        if url.https {
-            let (config, _verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
-            let name = rustls::pki_types::ServerName::try_from(url.host.clone())
-                .map_err(|e| format!("bad TLS server name: {e}"))?;
-            let tls = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
-                .await
-                .map_err(|e| format!("TLS handshake: {e}"))?;
-            let (_, conn) = tls.get_ref();
-            facts.tls_version = conn.protocol_version().map(|v| format!("{v:?}"));
-            facts.tls_cipher = conn
-                .negotiated_cipher_suite()
-                .map(|c| format!("{:?}", c.suite()));
-            exchange(tls, &req).await
-        } else {
-            exchange(tcp, &req).await
-        }
-    };
-    let result = tokio::time::timeout(timeout, run).await;
-    facts.latency_ms = crate::domain_audit::millis(started);
-    match result {
-        Err(_) => {
-            facts.error = Some(format!(
-                "no complete answer within {} ms",
-                timeout.as_millis()
-            ))
-        }
-        Ok(Err(e)) => facts.error = Some(e),
-        Ok(Ok(a)) => {
+    match sent.result {
+        Err(e) => facts.error = Some(e),
+        Ok(a) => {
             facts.status = Some(a.status);
+            facts.location = a.header("location").map(str::to_string);
             facts.reason = Some(a.reason);
-            facts.location = a.location;
             if !a.body.is_empty() {
                 facts.body_start = Some(String::from_utf8_lossy(&a.body).to_string());
             }

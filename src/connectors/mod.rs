@@ -3,20 +3,24 @@
 //! guard (read from the published source, named in its header); [`run`] then audits the
 //! From domain's DNS, the records the provider needs, alignment as the provider sends,
 //! and, for the HTTP connector with `--probe-endpoint`, one POST of Logto's payload.
-//! No provider API is ever called.
+//! No provider API is called unless `--online` is given, and then only read-only calls
+//! ([`online`]).
 
 pub mod aliyun;
 pub mod codes;
 pub mod guard;
 pub mod http_email;
 pub mod http_probe;
+pub mod http_response;
 pub mod mailgun;
+pub mod online;
 pub mod postmark;
 pub mod requirements;
 pub mod run;
 pub mod sendgrid;
 pub mod ses;
 
+use crate::config::Secret;
 use crate::config::json_positions::{self, Positions};
 use crate::config::{InputError, providers};
 use crate::report::Finding;
@@ -112,6 +116,13 @@ pub struct Checked {
     pub api_endpoint: Option<String>,
     /// The HTTP connector's endpoint and authorization header.
     pub http: Option<(http_probe::Url, Option<String>)>,
+    /// The credential `--online` uses: the API key or server token, or the access key secret.
+    pub secret: Option<Secret>,
+    /// The access key id that goes with `secret` (SES, DirectMail).
+    pub key_id: Option<Secret>,
+    /// SES's `emailAddressIdentityArn` (sending authorization: the identity may be another
+    /// account's).
+    pub identity_arn: Option<String>,
     pub findings: Vec<Finding>,
     pub source: String,
     pub root: String,
@@ -129,6 +140,9 @@ impl Checked {
             region: None,
             api_endpoint: None,
             http: None,
+            secret: None,
+            key_id: None,
+            identity_arn: None,
             findings: Vec::new(),
             source: String::new(),
             root: "$".into(),

@@ -36,5 +36,7 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
             );
         }
     }
-    Checked::new(Kind::Postmark, from, "fromEmail")
+    let mut c = Checked::new(Kind::Postmark, from, "fromEmail");
+    c.secret = token.map(crate::config::Secret::new);
+    c
 }

@@ -1,8 +1,9 @@
 //! The pre-flight of a non-SMTP connector: the checked config, the From domain's DNS audit,
-//! the provider's records, alignment as the provider sends, and the HTTP probe.
+//! the provider's records, alignment as the provider sends, the HTTP probe, and with
+//! `--online` the provider's read-only API calls.
 
 use super::requirements::{self, Requirement};
-use super::{Checked, Kind, codes, http_probe};
+use super::{Checked, Kind, codes, http_probe, online};
 use crate::audit::alignment::{self, Identities, Tri};
 use crate::audit::{AuditFacts, AuditRun};
 use crate::check::CheckOptions;
@@ -26,11 +27,16 @@ pub struct ConnectorFacts {
     pub requirements: Vec<Requirement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_probe: Option<http_probe::HttpProbeFacts>,
+    /// `--online`: the provider's read-only API calls and what they said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<online::ApiFacts>,
 }
 
 pub struct Options {
     pub probe_endpoint: bool,
     pub online: bool,
+    /// `--online`'s calls: `--api-timeout` and `--api-base`.
+    pub api: online::ApiOptions,
     pub timeout: Duration,
     pub to: String,
     pub usage: String,
@@ -87,12 +93,11 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let view = dns.view();
     let mut findings = c.findings.clone();
     let subject = format!("{} connector", c.kind.name());
+    let mut api = None;
     if opts.online {
-        findings.push(Finding::new(
-            &codes::ONLINE_NOT_IMPLEMENTED,
-            subject.clone(),
-            "--online: calling the provider's API is not implemented; nothing was sent to it",
-        ));
+        let (f, facts) = online::check(dns, c, &opts.api, &opts.ca_pem).await;
+        findings.extend(f);
+        api = facts;
     }
     let provider = c.kind.provider();
     let from = c.from_domain.clone();
@@ -224,6 +229,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
                 api_endpoint: c.api_endpoint.clone(),
                 requirements: reqs.requirements,
                 http_probe: http,
+                api,
             }),
         },
     }

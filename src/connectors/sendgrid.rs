@@ -64,5 +64,7 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
             );
         }
     }
-    Checked::new(Kind::SendGrid, from, "fromEmail")
+    let mut c = Checked::new(Kind::SendGrid, from, "fromEmail");
+    c.secret = api_key.map(crate::config::Secret::new);
+    c
 }

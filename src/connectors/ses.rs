@@ -2,8 +2,9 @@
 //! (commit 570a4ea9): `{ accessKeyId, accessKeySecret, region, emailAddress?,
 //! emailAddressIdentityArn?, templates: [{ usageType, subject, content }],
 //! feedbackForwardingEmailAddress?, feedbackForwardingEmailAddressIdentityArn?,
-//! configurationSetName? }`. `emailAddress` is the From address (src/utils.ts makeCommand;
-//! not re-read here: unverified).
+//! configurationSetName? }`. `emailAddress` is the From address: src/utils.ts (commit
+//! 23a40d96) sends `SendEmailCommand({ FromEmailAddress: config.emailAddress, … })` through
+//! an `SESv2Client({ credentials, region })`.
 
 use super::guard::Guard;
 use super::{Checked, Kind, codes};
@@ -28,7 +29,9 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
     let key_id = g
         .string(obj, &root, "accessKeyId", true)
         .map(str::to_string);
-    g.string(obj, &root, "accessKeySecret", true);
+    let secret = g
+        .string(obj, &root, "accessKeySecret", true)
+        .map(crate::config::Secret::new);
     let region = g.string(obj, &root, "region", true).map(str::to_string);
     let from = g
         .string(obj, &root, "emailAddress", false)
@@ -75,6 +78,9 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
     }
     let mut c = Checked::new(Kind::AwsSes, from, "emailAddress");
     c.region = region;
+    c.secret = secret;
+    c.key_id = key_id.map(crate::config::Secret::new);
+    c.identity_arn = arn;
     c
 }
 

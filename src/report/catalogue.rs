@@ -18,6 +18,7 @@ pub fn all() -> Vec<&'static CodeInfo> {
         crate::audit::codes::ALL,
         crate::inspect::codes::ALL,
         crate::connectors::codes::ALL,
+        crate::connectors::online::codes::ALL,
     ]
     .into_iter()
     .flatten()
