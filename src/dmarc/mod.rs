@@ -65,7 +65,22 @@ pub async fn check(dns: &DnsView, domain: &str, _opts: &CheckOptions) -> Checked
     }
     let mut blocked = false; // a finding already explains why no record is in force
     for l in &lookups {
-        if let Some(f) = failure_finding(&l.answer, "the DMARC record") {
+        // Above the policy domain the walk only looks for psd= (the organizational domain):
+        // the policy in force is known, so a failure there (e.g. `_dmarc.com` under --offline
+        // with only the domain's own zone) is a warning about alignment, not a lost policy.
+        let above_policy = walk
+            .policy_domain
+            .as_deref()
+            .is_some_and(|p| p != l.domain && crate::dns::name::is_subdomain_of(p, &l.domain));
+        let needed_for = if above_policy {
+            "the organizational domain by the RFC 9989 tree walk (a psd= tag above the policy domain)"
+        } else {
+            "the DMARC record"
+        };
+        if let Some(mut f) = failure_finding(&l.answer, needed_for) {
+            if above_policy {
+                f = f.severity(crate::report::Severity::Warning);
+            }
             out.push(f);
             continue;
         }

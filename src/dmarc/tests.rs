@@ -223,3 +223,38 @@ async fn parse_problems_become_findings_with_positions() {
         c.findings[0].message
     );
 }
+
+/// Only the domain's own zone, offline: the policy is found at `_dmarc.example.test`; the
+/// walk's `_dmarc.test` (psd= only) cannot be asked — a warning, not a lost policy.
+#[tokio::test]
+async fn a_failed_lookup_above_the_policy_domain_is_a_warning() {
+    let zone = crate::dns::Zone {
+        origin: "example.test".into(),
+        file: "example.test.zone".into(),
+        records: vec![crate::dns::ZoneRecord {
+            name: "_dmarc.example.test".into(),
+            ttl: 300,
+            data: txt(GOOD),
+            line: 2,
+        }],
+    };
+    let dns = crate::dns::Dns::new(crate::dns::DnsConfig {
+        offline: true,
+        zones: vec![zone],
+        ..Default::default()
+    })
+    .unwrap();
+    let c = check(&dns.view(), "example.test", &CheckOptions::default()).await;
+    let failed: Vec<_> = c
+        .findings
+        .iter()
+        .filter(|f| f.code.id == "dns-lookup-error")
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", codes(&c.findings));
+    assert_eq!(failed[0].subject, "_dmarc.test");
+    assert_eq!(failed[0].severity, crate::report::Severity::Warning);
+    assert!(failed[0].message.contains("organizational domain"));
+    assert_eq!(c.facts.policy.as_deref(), Some("reject"));
+    assert_eq!(c.facts.org_domain_9989, None);
+    // The policy domain's own lookup failing is still an error (a_failed_lookup_is_not_missing).
+}
