@@ -10,8 +10,14 @@ use super::{Checked, Kind, codes};
 use serde_json::{Map, Value};
 
 /// Regions DirectMail is offered in (unverified; Alibaba Cloud DirectMail docs list
-/// cn-hangzhou, ap-southeast-1, ap-southeast-2).
-const KNOWN_REGIONS: [&str; 3] = ["cn-hangzhou", "ap-southeast-1", "ap-southeast-2"];
+/// cn-hangzhou, ap-southeast-1, ap-southeast-2; eu-central-1 appears in DirectMail's own
+/// console records quoted by public setup notes).
+const KNOWN_REGIONS: [&str; 4] = [
+    "cn-hangzhou",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "eu-central-1",
+];
 
 pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
     let root = g.root.clone();

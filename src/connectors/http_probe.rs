@@ -4,6 +4,7 @@
 //! the whole exchange under one timeout, at most [`MAX_BODY`] bytes of the body kept.
 
 use crate::dns::{Dns, RType};
+use crate::smtp::tls::CertVerdict;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -108,6 +109,10 @@ pub struct HttpProbeFacts {
     pub tls_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cipher: Option<String>,
+    /// The certificate verdict by Node's rules (https only); anything but `trusted` stops
+    /// the probe before the request (and its authorization header) is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<crate::smtp::tls::CertVerdict>,
     /// A redirect's Location header (not followed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -230,6 +235,45 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     })
 }
 
+/// The verdict on the endpoint's certificate, and why Node would refuse it (if it would).
+fn certificate_refusal(
+    seen: Option<(CertVerdict, Vec<rustls::pki_types::CertificateDer<'static>>)>,
+    host: &str,
+    public_roots: bool,
+) -> (CertVerdict, Option<String>) {
+    let Some((verdict, chain)) = seen else {
+        let v = CertVerdict::Other {
+            reason: "no certificate seen".into(),
+        };
+        return (v, Some("TLS: the server sent no certificate".into()));
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let leaf = chain
+        .first()
+        .and_then(|c| crate::smtp::tls::certificate_facts(c, now));
+    let altnames: Vec<String> = leaf
+        .as_ref()
+        .map(|c| c.san_dns.iter().chain(&c.san_ip).cloned().collect())
+        .unwrap_or_default();
+    let Some(message) = verdict.node_message(host, &altnames) else {
+        return (verdict, None);
+    };
+    let trusted_by = if public_roots {
+        "the public roots Node trusts"
+    } else {
+        "the CAs given with --endpoint-ca (which replace the public roots)"
+    };
+    let desc = leaf.map_or(String::new(), |c| {
+        format!(" (subject {}, issuer {})", c.subject, c.issuer)
+    });
+    let why = format!(
+        "TLS: the certificate of {host} fails verification against {trusted_by}: {message}{desc}; Logto's HTTP client refuses it, so nothing was sent"
+    );
+    (verdict, Some(why))
+}
+
 /// Calls the endpoint once. Never fails: what went wrong is in `error`.
 pub async fn probe(
     dns: &Dns,
@@ -254,7 +298,7 @@ pub async fn probe(
             .await
             .map_err(|e| format!("connect to {}: {e}", SocketAddr::new(ip, url.port)))?;
         if url.https {
-            let (config, _verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
+            let (config, verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
             let name = rustls::pki_types::ServerName::try_from(url.host.clone())
                 .map_err(|e| format!("bad TLS server name: {e}"))?;
             let tls = tokio_rustls::TlsConnector::from(config)
@@ -266,6 +310,14 @@ pub async fn probe(
             facts.tls_cipher = conn
                 .negotiated_cipher_suite()
                 .map(|c| format!("{:?}", c.suite()));
+            // The recording verifier lets every handshake finish; Node (got) would have
+            // refused an untrusted certificate, so nothing is sent over it: not the payload,
+            // and not the authorization header.
+            let refusal = certificate_refusal(verifier.outcome(), &url.host, ca_pem.is_empty());
+            facts.certificate = Some(refusal.0);
+            if let Some(why) = refusal.1 {
+                return Err(why);
+            }
             exchange(tls, &req).await
         } else {
             exchange(tcp, &req).await
