@@ -25,13 +25,14 @@ fn fixture(rel: &str) -> String {
     format!("{}/fixtures/connectors/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `audit --config CONFIG --offline --zone world/ --zone zones/ZONE.zone --format json`.
+/// `audit --config CONFIG (a fixture, or an absolute path) --offline --zone world/ --zone zones/ZONE.zone --format json`.
 fn audit(config: &str, zone: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let (config, world, zone) = (
-        fixture(config),
-        fixture("world"),
-        fixture(&format!("zones/{zone}.zone")),
-    );
+    let config = if Path::new(config).is_absolute() {
+        config.to_string()
+    } else {
+        fixture(config)
+    };
+    let (world, zone) = (fixture("world"), fixture(&format!("zones/{zone}.zone")));
     let mut args = vec![
         "audit",
         "--config",
@@ -325,6 +326,50 @@ fn mailgun_eu_set_up_right() {
         alignment(&v),
         json!({"from": "mg.example.com", "envelope": "mg.example.com",
                "dkim_d": "mg.example.com", "spf": ["yes", "yes"], "dkim": ["yes", "yes"],
+               "dmarc": "yes"})
+    );
+
+    // From the organization's other name: the records are still the sending domain's, the
+    // selector is not asked of the From domain, and aspf=s on auth.example.com leaves DKIM
+    // (relaxed) to carry DMARC.
+    let dir = TempDir::new("mailgun-from");
+    let text = std::fs::read_to_string(fixture("mailgun-valid.json"))
+        .unwrap()
+        .replace("noreply@mg.example.com", "noreply@auth.example.com");
+    let config = dir.path().join("mailgun-auth.json");
+    std::fs::write(&config, text).unwrap();
+    let (code, v) = audit(
+        config.to_str().unwrap(),
+        "mailgun-good",
+        &["--selector", "pic"],
+    );
+    assert_eq!(code, Some(0), "{v:#}");
+    // No DKIM key on the From domain itself is what this setup looks like (Mailgun signs
+    // as mg.example.com); the domain audit cannot know that, so it says so.
+    assert_eq!(
+        findings(&v, 1),
+        pairs(&[
+            ("dkim-no-selector-found", "_domainkey.auth.example.com"),
+            ("dmarc-strict-alignment", "_dmarc.auth.example.com"),
+            ("mta-sts-missing", "_mta-sts.auth.example.com"),
+        ])
+    );
+    // The sending domain is audited as its own target, with the selector given.
+    assert_eq!(v["targets"][2]["domain"], "mg.example.com");
+    assert_eq!(
+        findings(&v, 2),
+        pairs(&[("mta-sts-missing", "_mta-sts.mg.example.com")])
+    );
+    assert_eq!(
+        v["targets"][2]["facts"]["dkim"]["keys"][0]["selector"],
+        "pic"
+    );
+    let statuses: Vec<String> = requirements(&v).into_iter().map(|r| r.1).collect();
+    assert_eq!(statuses, ["yes", "yes", "yes"]);
+    assert_eq!(
+        alignment(&v),
+        json!({"from": "auth.example.com", "envelope": "mg.example.com",
+               "dkim_d": "mg.example.com", "spf": ["yes", "no"], "dkim": ["yes", "yes"],
                "dmarc": "yes"})
     );
 }

@@ -218,6 +218,18 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     connector.recompute_worst();
     let mut targets = vec![connector];
     targets.extend(domain_report);
+    // Mailgun signs and bounces as its sending domain: when that is not the From domain,
+    // its records are what receivers check, so it is audited too (as `audit` does for a
+    // DKIM signing domain that is not the From domain).
+    if let (Some(sending), Some(f)) = (&c.sending_domain, &from)
+        && sending != f
+    {
+        let opts = CheckOptions {
+            selectors: opts.hints.selectors.clone(),
+            ..CheckOptions::default()
+        };
+        targets.push(crate::domain_audit::audit_domain(dns, sending, &opts).await);
+    }
     AuditRun {
         targets,
         facts: AuditFacts {

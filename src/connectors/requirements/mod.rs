@@ -77,8 +77,9 @@ pub fn selectors(c: &Checked, hints: &Hints) -> Vec<String> {
     match c.kind {
         Kind::SendGrid => vec!["s1".into(), "s2".into()],
         Kind::AliyunDm => vec![aliyun::selector(c.region.as_deref())],
-        // Mailgun signs for the sending domain; the From domain's audit sees the key only
-        // when the two are the same, and requirements check it on the sending domain anyway.
+        // Mailgun signs for the sending domain: its selectors belong to the From domain's
+        // audit only when the two are the same (requirements check the sending domain).
+        Kind::Mailgun if c.sending_domain != c.from_domain => Vec::new(),
         Kind::Mailgun | Kind::Postmark | Kind::AwsSes => hints.selectors.clone(),
         Kind::Smtp | Kind::HttpEmail => Vec::new(),
     }
