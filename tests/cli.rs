@@ -184,3 +184,25 @@ fn explain_knows_every_listed_code() {
         assert!(stdout(&out).contains(code));
     }
 }
+
+/// README.md documents every command's flags (from the clap definition, so a new flag
+/// without a word in the README fails here).
+#[test]
+fn readme_mentions_every_flag() {
+    use clap::CommandFactory;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut missing = Vec::new();
+    for sub in mailpreflight::cli::Cli::command().get_subcommands() {
+        for arg in sub.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if ["help", "version"].contains(&long) {
+                continue;
+            }
+            if !readme.contains(&format!("--{long}")) {
+                missing.push(format!("{} --{long}", sub.get_name()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in README.md: {missing:?}");
+}

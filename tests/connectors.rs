@@ -34,6 +34,16 @@ fn valid_configs_pass_logtos_validation() {
         ),
         ("mailgun-valid.json", Kind::Mailgun, Some("mg.example.com")),
         ("aws-ses-valid.json", Kind::AwsSes, Some("auth.example.com")),
+        (
+            "postmark-valid.json",
+            Kind::Postmark,
+            Some("auth.example.com"),
+        ),
+        (
+            "aliyun-dm-valid.json",
+            Kind::AliyunDm,
+            Some("auth.example.com"),
+        ),
         ("http-email-valid.json", Kind::HttpEmail, None),
     ] {
         let c = check(name);
@@ -49,6 +59,22 @@ fn valid_configs_pass_logtos_validation() {
     }
     let m = check("mailgun-valid.json");
     assert_eq!(m.region.as_deref(), Some("eu"));
+    // No key-format doubts either: the valid fixtures' keys have the providers' shapes.
+    for name in ["postmark-valid.json", "aliyun-dm-valid.json"] {
+        let c = check(name);
+        assert!(
+            !codes(&c)
+                .iter()
+                .any(|(id, _)| *id == "connector-key-format"),
+            "{name}: {:?}",
+            codes(&c)
+        );
+    }
+    // Logto's Aliyun connector sends through cn-hangzhou unless regionId says otherwise.
+    assert_eq!(
+        check("aliyun-dm-valid.json").region.as_deref(),
+        Some("cn-hangzhou")
+    );
 }
 
 #[test]

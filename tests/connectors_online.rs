@@ -809,7 +809,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "postmark: live server",
-            config: "postmark-valid.json",
+            config: "postmark-online.json",
             route: fixed(postmark_server("Live")),
             expect: &["connector-api-cannot-tell"],
             absent: &["connector-api-sandbox", "connector-api-key-invalid"],
@@ -821,7 +821,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "postmark: sandbox server",
-            config: "postmark-valid.json",
+            config: "postmark-online.json",
             route: fixed(postmark_server("Sandbox")),
             expect: &["connector-api-sandbox"],
             absent: &["connector-api-key-invalid"],
@@ -829,7 +829,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "postmark: 401",
-            config: "postmark-valid.json",
+            config: "postmark-online.json",
             route: fixed(reply(
                 401,
                 r#"{"ErrorCode":10,"Message":"The Server Token you provided in the X-Postmark-Server-Token request header was invalid. Please verify that you are using a valid token."}"#,
@@ -980,7 +980,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: normal account",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_summary(0, 2)),
             expect: &["connector-api-cannot-tell"],
             absent: &[
@@ -992,7 +992,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: outbound mail restricted, no sender address",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_summary(4, 0)),
             expect: &[
                 "connector-api-sending-disabled",
@@ -1009,7 +1009,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: unknown AccessKey id",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_error(
                 404,
                 "InvalidAccessKeyId.NotFound",
@@ -1021,7 +1021,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: signature mismatch",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_error(
                 400,
                 "SignatureDoesNotMatch",
@@ -1033,7 +1033,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: RAM user without DirectMail read",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_error(
                 403,
                 "Forbidden.RAM",
@@ -1045,7 +1045,7 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "aliyun: 503",
-            config: "aliyun-dm-valid.json",
+            config: "aliyun-dm-online.json",
             route: fixed(aliyun_error(
                 503,
                 "ServiceUnavailable",
@@ -1167,7 +1167,7 @@ fn a_closed_port_is_unreachable_not_a_crash() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     drop(l);
-    let run = audit("postmark-valid.json", &["--online", "--api-base", &base]);
+    let run = audit("postmark-online.json", &["--online", "--api-base", &base]);
     let m = run.finding("connector-api-unreachable")["message"]
         .as_str()
         .unwrap();
@@ -1194,7 +1194,7 @@ fn the_table_output_keeps_credentials_out_too() {
     )));
     let base = api.base();
     let zone = fixture("online.zone");
-    let cfg = fixture("postmark-valid.json");
+    let cfg = fixture("postmark-online.json");
     let out = common::run(&[
         "audit",
         "--config",
@@ -1392,7 +1392,10 @@ async fn https_calls_verify_the_certificate() {
     let (findings, facts) = online::check(&dns, &c, &opts, &[]).await;
     let call = &facts.unwrap().calls[0];
     assert!(
-        call.error.as_deref().unwrap().contains("TLS handshake"),
+        call.error
+            .as_deref()
+            .unwrap()
+            .contains("fails verification against the public roots Node trusts"),
         "{call:?}"
     );
     assert!(

@@ -8,6 +8,7 @@ use super::smtp_settings::{parse_config, probe_input};
 use crate::config::Loaded;
 use crate::connectors::http_probe::Url;
 use crate::connectors::online::ApiOptions;
+use crate::connectors::requirements::Hints;
 use crate::connectors::run::Options;
 use crate::connectors::{Checked, Kind};
 use crate::dns::DnsConfig;
@@ -43,8 +44,29 @@ impl AuditSettings {
         let kind = crate::connectors::kind_of(&source, &text, forced)
             .map_err(|e| InputError(e.to_string()))?;
         if kind == Kind::Smtp {
+            let given = [
+                ("--endpoint-ca", args.endpoint_ca.is_some()),
+                ("--selector", !args.selectors.is_empty()),
+                ("--return-path", args.return_path.is_some()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+                return Err(InputError(format!(
+                    "{flag} is for Logto's API connectors (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP email); {source} is an SMTP connector config"
+                )));
+            }
             return SmtpAudit::from_args(args, &source, &bytes)
                 .map(|s| AuditSettings::Smtp(Box::new(s)));
+        }
+        if kind == Kind::HttpEmail && (!args.selectors.is_empty() || args.return_path.is_some()) {
+            return Err(InputError(
+                "--selector and --return-path name a mail provider's DNS records; the HTTP email connector has none".into(),
+            ));
+        }
+        if kind != Kind::HttpEmail && args.endpoint_ca.is_some() {
+            return Err(InputError(format!(
+                "--endpoint-ca is for the HTTP email connector's https endpoint; {source} is a {} config",
+                kind.name()
+            )));
         }
         let checked = crate::connectors::check(&source, &text, kind)
             .map_err(|e| InputError(e.to_string()))?;
@@ -56,6 +78,11 @@ impl AuditSettings {
         }
         let to = args.to.as_deref().map(recipient).transpose()?;
         let api = api_options(&args)?;
+        let ca_pem = match &args.endpoint_ca {
+            Some(path) => vec![endpoint_ca(path)?],
+            None => Vec::new(),
+        };
+        let hints = hints(&args)?;
         Ok(AuditSettings::Other(Box::new(OtherAudit {
             options: Options {
                 probe_endpoint: args.probe_endpoint,
@@ -65,7 +92,8 @@ impl AuditSettings {
                 to: to.unwrap_or_else(|| "test@example.invalid".into()),
                 usage: args.usage.clone(),
                 code: crate::passcode::build::random_code(),
-                ca_pem: Vec::new(),
+                ca_pem,
+                hints,
             },
             checked,
             dns: dns_config(&args.dns)?,
@@ -102,6 +130,58 @@ fn api_options(args: &AuditArgs) -> Result<ApiOptions, InputError> {
         }
     };
     Ok(ApiOptions { base, timeout })
+}
+
+/// `--endpoint-ca`: read, and checked to hold usable CA certificates (a bad file is an input
+/// error, not a failed probe).
+fn endpoint_ca(path: &std::path::Path) -> Result<String, InputError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| InputError(format!("cannot read --endpoint-ca {}: {e}", path.display())))?;
+    crate::smtp::tls::root_store(std::slice::from_ref(&pem)).map_err(|e| {
+        InputError(format!(
+            "--endpoint-ca {}: {}",
+            path.display(),
+            e.replace("tls.ca", "the file")
+        ))
+    })?;
+    Ok(pem)
+}
+
+/// `--selector` and `--return-path`, validated as DNS names.
+fn hints(args: &AuditArgs) -> Result<Hints, InputError> {
+    let mut selectors = Vec::new();
+    for s in &args.selectors {
+        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
+        crate::dns::name::validate_dns_name(&s)
+            .map_err(|e| InputError(format!("--selector {s}: {e}")))?;
+        // RFC 6376 3.1: dot-separated labels of letters, digits and hyphens (underscores
+        // let through: some consoles show them).
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !s.split('.').all(label_ok) {
+            return Err(InputError(format!(
+                "--selector {s}: a selector is labels of letters, digits and hyphens, separated by dots"
+            )));
+        }
+        if !selectors.contains(&s) {
+            selectors.push(s);
+        }
+    }
+    let return_path = args
+        .return_path
+        .as_deref()
+        .map(|d| {
+            crate::dns::name::parse_target_domain(d)
+                .map_err(|e| InputError(format!("--return-path: {e}")))
+        })
+        .transpose()?;
+    Ok(Hints {
+        selectors,
+        return_path,
+    })
 }
 
 pub struct SmtpAudit {

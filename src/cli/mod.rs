@@ -211,6 +211,21 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub endpoint_timeout: String,
 
+    /// HTTP email connector: trust only the CA certificates in this PEM file for an https
+    /// endpoint (they replace the public roots, like nodemailer's tls.ca).
+    #[arg(long, value_name = "PEM")]
+    pub endpoint_ca: Option<PathBuf>,
+
+    /// API connectors: a DKIM selector the provider's console shows (Mailgun, Postmark), or
+    /// one of SES's Easy DKIM tokens; its record is checked (repeatable).
+    #[arg(long = "selector", value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+
+    /// API connectors: the custom Return-Path / MAIL FROM domain set up in the provider
+    /// (SES's MAIL FROM subdomain, Postmark's Return-Path, SendGrid's emNNNN subdomain).
+    #[arg(long, value_name = "DOMAIN")]
+    pub return_path: Option<String>,
+
     /// Ask the provider's API, read-only, whether the config's key is valid and can send
     /// (SendGrid scopes, Mailgun domain state and DNS records, SES account and identity,
     /// Postmark server, DirectMail account). Never sends mail or changes anything.

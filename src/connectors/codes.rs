@@ -78,7 +78,7 @@ code!(
     "connector-provider-dkim-cannot-tell",
     Note,
     "The provider's DKIM records carry names only its console knows (tokens or a chosen selector), so whether they are published cannot be told from the config.",
-    "Check the domain's status in the provider's console, or audit the names it shows with `mailpreflight dns DOMAIN --selector S`.",
+    "Give the selectors (or SES's DKIM tokens) the provider's console shows with `audit --selector S`, so their records are checked.",
     "provider documentation"
 );
 code!(
@@ -86,7 +86,7 @@ code!(
     "connector-return-path-not-aligned",
     Warning,
     "The provider's bounce (Return-Path) domain is not set up under the From domain: SPF will not align and DKIM alone must carry DMARC.",
-    "Set up the provider's custom Return-Path / MAIL FROM subdomain (the message names the record).",
+    "Set up the provider's custom Return-Path / MAIL FROM subdomain (the message names the record), and check it with `audit --return-path DOMAIN`.",
     "RFC 7489 3.1.2; provider documentation"
 );
 code!(

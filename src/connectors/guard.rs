@@ -165,7 +165,7 @@ impl<'a> Guard<'a> {
                 ),
             );
         }
-        self.flows_without_template(path, present, "a template");
+        self.flows_without_template(path, present, "template");
     }
 
     pub fn flows_without_template(&mut self, path: &str, present: &[String], what: &str) {

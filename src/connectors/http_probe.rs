@@ -124,6 +124,10 @@ pub struct HttpProbeFacts {
     pub tls_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cipher: Option<String>,
+    /// The certificate verdict by Node's rules (https only); anything but `trusted` stops
+    /// the probe before the request (and its authorization header) is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<crate::smtp::tls::CertVerdict>,
     /// A redirect's Location header (not followed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -210,6 +214,8 @@ pub struct Exchange {
     pub address: Option<String>,
     pub tls_version: Option<String>,
     pub tls_cipher: Option<String>,
+    /// https: Node's verdict on the certificate (anything but trusted: nothing was sent).
+    pub certificate: Option<CertVerdict>,
     /// From the first step to the end of the answer (or the failure).
     pub latency_ms: f64,
     pub result: Result<Response, String>,
@@ -240,6 +246,7 @@ pub async fn send(
         address: None,
         tls_version: None,
         tls_cipher: None,
+        certificate: None,
         latency_ms: 0.0,
         result: Err(String::new()),
     };
@@ -258,26 +265,20 @@ pub async fn send(
                 .connect(name, tcp)
                 .await
                 .map_err(|e| format!("TLS handshake: {e}"))?;
-            // The recording verifier lets every handshake finish (the SMTP probe reports
-            // why a certificate fails); a request carries credentials, so it goes only to a
-            // server whose certificate verifies, as Logto's HTTP client (Node) requires.
-            match verifier.outcome() {
-                Some((CertVerdict::Trusted, _)) => {}
-                Some((verdict, _)) => {
-                    let why = verdict
-                        .node_message(&url.host, &[])
-                        .unwrap_or_else(|| format!("{verdict:?}"));
-                    return Err(format!(
-                        "TLS handshake: the certificate is not trusted ({why}); nothing was sent"
-                    ));
-                }
-                None => return Err("TLS handshake: no certificate was checked".into()),
-            }
             let (_, conn) = tls.get_ref();
             facts.tls_version = conn.protocol_version().map(|v| format!("{v:?}"));
             facts.tls_cipher = conn
                 .negotiated_cipher_suite()
                 .map(|c| format!("{:?}", c.suite()));
+            // The recording verifier lets every handshake finish (the SMTP probe reports
+            // why a certificate fails); a request carries credentials, so it goes only to a
+            // server whose certificate verifies, as Logto's HTTP client (Node) requires:
+            // nothing is sent over any other, not the payload and not the authorization.
+            let refusal = certificate_refusal(verifier.outcome(), &url.host, ca_pem.is_empty());
+            facts.certificate = Some(refusal.0);
+            if let Some(why) = refusal.1 {
+                return Err(why);
+            }
             exchange(tls, &bytes, max_body).await
         } else {
             exchange(tcp, &bytes, max_body).await
@@ -293,6 +294,45 @@ pub async fn send(
         Ok(r) => r,
     };
     facts
+}
+
+/// The verdict on the endpoint's certificate, and why Node would refuse it (if it would).
+fn certificate_refusal(
+    seen: Option<(CertVerdict, Vec<rustls::pki_types::CertificateDer<'static>>)>,
+    host: &str,
+    public_roots: bool,
+) -> (CertVerdict, Option<String>) {
+    let Some((verdict, chain)) = seen else {
+        let v = CertVerdict::Other {
+            reason: "no certificate seen".into(),
+        };
+        return (v, Some("TLS: the server sent no certificate".into()));
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let leaf = chain
+        .first()
+        .and_then(|c| crate::smtp::tls::certificate_facts(c, now));
+    let altnames: Vec<String> = leaf
+        .as_ref()
+        .map(|c| c.san_dns.iter().chain(&c.san_ip).cloned().collect())
+        .unwrap_or_default();
+    let Some(message) = verdict.node_message(host, &altnames) else {
+        return (verdict, None);
+    };
+    let trusted_by = if public_roots {
+        "the public roots Node trusts"
+    } else {
+        "the CAs given with --endpoint-ca (which replace the public roots)"
+    };
+    let desc = leaf.map_or(String::new(), |c| {
+        format!(" (subject {}, issuer {})", c.subject, c.issuer)
+    });
+    let why = format!(
+        "TLS: the certificate of {host} fails verification against {trusted_by}: {message}{desc}; Logto's HTTP client refuses it, so nothing was sent"
+    );
+    (verdict, Some(why))
 }
 
 /// Calls the endpoint once. Never fails: what went wrong is in `error`.
@@ -322,6 +362,7 @@ pub async fn probe(
         latency_ms: sent.latency_ms,
         tls_version: sent.tls_version,
         tls_cipher: sent.tls_cipher,
+        certificate: sent.certificate,
         ..HttpProbeFacts::default()
     };
     match sent.result {

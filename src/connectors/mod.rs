@@ -32,6 +32,8 @@ use serde_json::Value;
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Smtp,
+    // The names `--connector` takes (kebab-case alone would write `send-grid`).
+    #[serde(rename = "sendgrid")]
     SendGrid,
     Mailgun,
     AwsSes,
@@ -231,6 +233,22 @@ pub fn check(source: &str, text: &str, kind: Kind) -> Result<Checked, InputError
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn json_names_are_the_connector_flag_values() {
+        for k in [
+            Kind::Smtp,
+            Kind::SendGrid,
+            Kind::Mailgun,
+            Kind::AwsSes,
+            Kind::Postmark,
+            Kind::AliyunDm,
+            Kind::HttpEmail,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+            assert_eq!(Kind::parse(k.name()), Some(k));
+        }
+    }
 
     #[test]
     fn shapes_are_recognised() {

@@ -9,6 +9,7 @@ use crate::audit::{AuditFacts, AuditRun};
 use crate::check::CheckOptions;
 use crate::dns::Dns;
 use crate::report::{DomainFacts, DomainReport, Evidence, Finding};
+use crate::smtp::tls::CertVerdict;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,10 @@ pub struct Options {
     pub to: String,
     pub usage: String,
     pub code: String,
+    /// `--endpoint-ca`: the only CAs trusted for an https endpoint (empty: the public roots).
     pub ca_pem: Vec<String>,
+    /// `--selector`, `--return-path`: names only the provider's console knows.
+    pub hints: requirements::Hints,
 }
 
 fn judge_http(f: &http_probe::HttpProbeFacts, subject: &str) -> Option<Finding> {
@@ -50,6 +54,14 @@ fn judge_http(f: &http_probe::HttpProbeFacts, subject: &str) -> Option<Finding> 
         value: v,
     };
     let finding = match (f.status, &f.error) {
+        (_, Some(e)) if f.certificate.as_ref().is_some_and(|c| *c != CertVerdict::Trusted) => {
+            Finding::new(
+                &codes::HTTP_UNREACHABLE,
+                subject,
+                format!("POST {} failed: {e}", f.endpoint),
+            )
+            .remediation("Serve a certificate from a public CA for the endpoint's name (with its intermediates). If Logto is set to trust a private CA (NODE_EXTRA_CA_CERTS), give that CA with --endpoint-ca PEM")
+        }
         (_, Some(e)) => Finding::new(
             &codes::HTTP_UNREACHABLE,
             subject,
@@ -104,9 +116,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let check_opts = CheckOptions {
         sending_ip: None,
         helo: None,
-        selectors: provider
-            .map(|p| p.dkim_selectors.iter().map(|s| s.to_string()).collect())
-            .unwrap_or_default(),
+        selectors: requirements::selectors(c, &opts.hints),
         no_default_selectors: false,
     };
     let domain_report = match &from {
@@ -117,7 +127,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let facts = domain_report.as_ref().map_or(&empty, |r| &r.facts);
     let mut reqs = requirements::Outcome::default();
     if let Some(d) = &from {
-        reqs = requirements::check(c, dns, facts, d).await;
+        reqs = requirements::check(c, dns, facts, d, &opts.hints).await;
     }
     findings.extend(reqs.findings);
 
@@ -148,7 +158,12 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let dmarc = facts.dmarc.as_ref();
     let adkim_strict = dmarc.and_then(|d| d.adkim.as_deref()) == Some("s");
     let aspf_strict = dmarc.and_then(|d| d.aspf.as_deref()) == Some("s");
-    let (envelope_domain, envelope_note) = alignment::envelope_identity(from.as_deref(), provider);
+    // Where the records showed the envelope (Mailgun's sending domain, a custom Return-Path
+    // or MAIL FROM), it is known; otherwise the providers table says how the provider sends.
+    let (envelope_domain, envelope_note) = match reqs.envelope.clone() {
+        Some((domain, note)) => (Some(domain), note),
+        None => alignment::envelope_identity(from.as_deref(), provider),
+    };
     let prediction = alignment::predict(alignment::Inputs {
         identities: Identities {
             from_domain: from.clone(),
@@ -208,6 +223,18 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     connector.recompute_worst();
     let mut targets = vec![connector];
     targets.extend(domain_report);
+    // Mailgun signs and bounces as its sending domain: when that is not the From domain,
+    // its records are what receivers check, so it is audited too (as `audit` does for a
+    // DKIM signing domain that is not the From domain).
+    if let (Some(sending), Some(f)) = (&c.sending_domain, &from)
+        && sending != f
+    {
+        let opts = CheckOptions {
+            selectors: opts.hints.selectors.clone(),
+            ..CheckOptions::default()
+        };
+        targets.push(crate::domain_audit::audit_domain(dns, sending, &opts).await);
+    }
     AuditRun {
         targets,
         facts: AuditFacts {

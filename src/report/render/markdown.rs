@@ -19,6 +19,16 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             let _ = writeln!(out, "- {}", escape(l.trim_start()));
         }
         out.push('\n');
+        if let Some(rows) = super::audit_facts::requirement_rows(audit) {
+            let title = super::audit_facts::requirements_title(audit);
+            let _ = writeln!(out, "### {}\n", escape(&title));
+            out.push_str("| record | expected | found | status |\n|---|---|---|---|\n");
+            for r in rows {
+                let cells: Vec<String> = r.iter().map(|c| escape(c)).collect();
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+            out.push('\n');
+        }
     }
     for domain in &report.targets {
         render_domain(&mut out, report, domain, opts);

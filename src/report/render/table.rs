@@ -33,6 +33,12 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
             let _ = writeln!(out, "{l}");
         }
         out.push('\n');
+        if let Some(rows) = super::audit_facts::requirement_rows(audit) {
+            let title = super::audit_facts::requirements_title(audit);
+            let _ = writeln!(out, "{}", paint(&title, BOLD, opts.color));
+            out.push_str(&requirements_table(&rows, opts));
+            out.push_str("\n\n");
+        }
     }
     for domain in &report.targets {
         render_domain(&mut out, report, domain, opts);
@@ -189,6 +195,16 @@ fn color_severity_cells(rendered: &str) -> String {
         out.push_str(painted.as_deref().unwrap_or(line));
     }
     out
+}
+
+fn requirements_table(rows: &[[String; 4]], opts: &RenderOptions) -> String {
+    let mut table = new_table(opts);
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["record", "expected", "found", "status"]);
+    for row in rows {
+        table.add_row(row.iter().map(Cell::new).collect::<Vec<_>>());
+    }
+    table.to_string()
 }
 
 fn query_table(queries: &[LoggedQuery], opts: &RenderOptions) -> String {
