@@ -800,7 +800,16 @@ fn connector_flags_are_checked() {
         stderr(&out).contains("--selector is for Logto's API connectors"),
         "{}",
         stderr(&out)
-    );
+    ); // --probe-endpoint calls the HTTP email connector's endpoint: nothing to call elsewhere.
+    for config in [&smtp, &sendgrid] {
+        let out = run(&["audit", "--config", config, "--probe-endpoint"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--probe-endpoint is for"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 // --- The HTTP email connector's probe, against real servers on loopback ---

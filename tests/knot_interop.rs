@@ -6,6 +6,8 @@
 //! `MAILPREFLIGHT_KNOT=127.0.0.1:PORT`. Without the variable the test is skipped, except
 //! under CI=true, where it fails.
 
+mod common;
+
 use mailpreflight::dns::server::{LocalDnsServer, ServerConfig};
 use mailpreflight::dns::{Answer, Dns, DnsConfig, RType, Zone, parse_zone};
 use std::collections::BTreeSet;
@@ -108,7 +110,9 @@ async fn knot_and_the_in_process_server_agree_on_every_fixture_zone() {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "MAILPREFLIGHT_KNOT not set under CI: start Knot with scripts/knot.sh"
             );
-            eprintln!("skipped: MAILPREFLIGHT_KNOT not set");
+            common::notice(
+                "skipping the Knot interop test: MAILPREFLIGHT_KNOT not set (scripts/knot.sh)",
+            );
             return;
         }
     };

@@ -117,8 +117,8 @@ fn dkimpy(message: &Path, records: &[(&str, &str)], dir: &Path) -> Option<Vec<bo
             std::env::var("CI").as_deref() != Ok("true"),
             "dkimpy is required under CI=true"
         );
-        eprintln!(
-            "NOTICE: skipping dkimpy verification (pip install -r tests/servers/requirements.txt)"
+        common::notice(
+            "skipping dkimpy verification (pip install -r tests/servers/requirements.txt)",
         );
         return None;
     }
@@ -268,7 +268,7 @@ fn the_published_record_is_the_keys_public_key() {
         .arg(fixture("keys/test-rsa2048-pkcs8.pem"))
         .output()
     else {
-        eprintln!("NOTICE: openssl not found; skipping");
+        common::notice("openssl not found; skipping");
         return;
     };
     use base64::Engine;

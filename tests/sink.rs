@@ -130,7 +130,7 @@ print("SENT")
 #[test]
 fn smtplib_starttls_plain_is_stored_byte_for_byte_and_graded() {
     if !python_available() {
-        eprintln!("NOTICE: python3 not found; skipping");
+        common::notice("python3 not found; skipping");
         return;
     }
     let dir = TempDir::new("sink");
@@ -204,7 +204,7 @@ fn swaks_delivers_over_starttls() {
             std::env::var("CI").as_deref() != Ok("true"),
             "swaks is required under CI=true (apt-get install swaks)"
         );
-        eprintln!("NOTICE: swaks not found; skipping (apt-get install swaks)");
+        common::notice("swaks not found; skipping (apt-get install swaks)");
         return;
     }
     let dir = TempDir::new("sink-swaks");

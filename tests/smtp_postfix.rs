@@ -31,8 +31,8 @@ fn postfix_available() -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "Postfix with Cyrus SASL (and root) is required under CI=true: run scripts/postfix-install.sh"
         );
-        eprintln!(
-            "NOTICE: skipping the Postfix tests: needs root, postfix and saslpasswd2 (scripts/postfix-install.sh)"
+        common::notice(
+            "skipping the Postfix tests: needs root, postfix and saslpasswd2 (scripts/postfix-install.sh)",
         );
     }
     ok

@@ -959,7 +959,7 @@ fn unanswered_syn_is_a_connect_timeout() {
         std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500))
             .is_err_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
     if !dropped {
-        eprintln!("NOTICE: skipping: this kernel does not drop SYNs to a full accept queue");
+        common::notice("skipping: this kernel does not drop SYNs to a full accept queue");
         return;
     }
     let cfg = config(addr.port(), json!({"connectionTimeout": 1500}));

@@ -45,6 +45,7 @@ impl AuditSettings {
             .map_err(|e| InputError(e.to_string()))?;
         if kind == Kind::Smtp {
             let given = [
+                ("--probe-endpoint", args.probe_endpoint),
                 ("--endpoint-ca", args.endpoint_ca.is_some()),
                 ("--selector", !args.selectors.is_empty()),
                 ("--return-path", args.return_path.is_some()),
@@ -62,9 +63,16 @@ impl AuditSettings {
                 "--selector and --return-path name a mail provider's DNS records; the HTTP email connector has none".into(),
             ));
         }
-        if kind != Kind::HttpEmail && args.endpoint_ca.is_some() {
+        if kind != Kind::HttpEmail
+            && let Some(flag) = [
+                ("--endpoint-ca", args.endpoint_ca.is_some()),
+                ("--probe-endpoint", args.probe_endpoint),
+            ]
+            .iter()
+            .find_map(|(flag, given)| given.then_some(flag))
+        {
             return Err(InputError(format!(
-                "--endpoint-ca is for the HTTP email connector's https endpoint; {source} is a {} config",
+                "{flag} is for the HTTP email connector's endpoint; {source} is a {} config",
                 kind.name()
             )));
         }

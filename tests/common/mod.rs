@@ -5,7 +5,14 @@ pub mod pki;
 pub mod smtp_server;
 pub mod snapshot;
 
+use std::io::Write;
 use std::process::{Command, Output};
+
+/// A skip notice the person running `cargo test` sees: written to the process's standard
+/// error directly, past the test harness, which swallows `eprintln!` of a passing test.
+pub fn notice(message: &str) {
+    let _ = writeln!(std::io::stderr(), "NOTICE: {message}");
+}
 
 /// Run the built binary with `args`; never reaches a non-loopback resolver because every
 /// test passes --nameserver 127.0.0.1:PORT or --offline.

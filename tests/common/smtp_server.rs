@@ -33,8 +33,8 @@ pub fn available() -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "python3 with aiosmtpd is required under CI=true (pip install -r tests/servers/requirements.txt)"
         );
-        eprintln!(
-            "NOTICE: skipping the aiosmtpd tests: python3 -c 'import aiosmtpd' failed (pip install -r tests/servers/requirements.txt)"
+        super::notice(
+            "skipping the aiosmtpd tests: python3 -c 'import aiosmtpd' failed (pip install -r tests/servers/requirements.txt)",
         );
     }
     ok
