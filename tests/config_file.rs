@@ -7,17 +7,10 @@ use std::process::Command;
 const BROKEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/broken");
 
 fn dns(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailpreflight"));
-    cmd.current_dir(dir)
-        .arg("dns")
-        .args(args)
-        .args(["--offline", "--zone", BROKEN]);
-    cmd.env_remove("MAILPREFLIGHT_FAIL_ON")
-        .env_remove("MAILPREFLIGHT_FORMAT");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    let mut all = vec!["dns"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--offline", "--zone", BROKEN]);
+    run(dir, &all, env)
 }
 
 #[test]

@@ -314,8 +314,17 @@ async fn single() {
     );
 }
 
-async fn batch(n: usize, rtt_ms: u64, concurrency: usize) {
-    let served = serve(n, Duration::from_millis(rtt_ms)).await;
+/// One measured jsonl run over `n` domains (after the warm-up run), and what it cost.
+struct Measured {
+    run: Run,
+    server_cpu: Duration,
+    queries: u64,
+    duplicates: u64,
+    note: String,
+}
+
+async fn measure(n: usize, rtt: Duration, concurrency: usize) -> Measured {
+    let served = serve(n, rtt).await;
     let ns = served.nameserver();
     let list = domains_file(n);
     let conc = concurrency.to_string();
@@ -332,49 +341,43 @@ async fn batch(n: usize, rtt_ms: u64, concurrency: usize) {
     );
     served.warm_up(&args);
     let server_cpu = own_cpu();
-    let r = run_binary(&args);
+    let run = run_binary(&args);
     let server_cpu = own_cpu() - server_cpu;
-    assert!(r.ok, "batch audit failed");
-    let (queries, dupes, note) = duplicates(&served);
+    assert!(run.ok, "the audit of {n} domains failed");
+    let (queries, duplicates, note) = duplicates(&served);
+    Measured {
+        run,
+        server_cpu,
+        queries,
+        duplicates,
+        note,
+    }
+}
+
+async fn batch(n: usize, rtt_ms: u64, concurrency: usize) {
+    let m = measure(n, Duration::from_millis(rtt_ms), concurrency).await;
+    let (r, queries, dupes, note) = (&m.run, m.queries, m.duplicates, &m.note);
     println!(
         "| {n} domains, {rtt_ms} ms RTT, --concurrency {concurrency} | {:.2} s, {:.0} domains/s; audit process CPU {:.2} s (DNS server {:.2} s); {queries} queries at the server{note}, {dupes} duplicate (name, type); peak RSS {:.1} MiB |",
         r.wall.as_secs_f64(),
         n as f64 / r.wall.as_secs_f64(),
         r.cpu.as_secs_f64(),
-        server_cpu.as_secs_f64(),
+        m.server_cpu.as_secs_f64(),
         r.max_rss_kib as f64 / 1024.0
     );
 }
 
 async fn memory() {
     let n = 10_000;
-    let served = serve(n, Duration::ZERO).await;
-    let ns = served.nameserver();
-    let list = domains_file(n);
-    let args = audit_args(
-        &ns,
-        &[
-            "--domains-file",
-            list.as_str(),
-            "--concurrency",
-            "256",
-            "--format",
-            "jsonl",
-        ],
-    );
-    served.warm_up(&args);
-    let server_cpu = own_cpu();
-    let r = run_binary(&args);
-    let server_cpu = own_cpu() - server_cpu;
-    assert!(r.ok, "memory audit failed");
-    let (queries, dupes, note) = duplicates(&served);
+    let m = measure(n, Duration::ZERO, 256).await;
+    let (r, queries, dupes, note) = (&m.run, m.queries, m.duplicates, &m.note);
     println!(
         "| {n} domains, jsonl, 0 ms RTT | peak RSS {:.1} MiB; {:.2} s ({:.0} domains/s); audit process CPU {:.2} s (DNS server {:.2} s); {queries} queries{note}, {dupes} duplicate (name, type) |",
         r.max_rss_kib as f64 / 1024.0,
         r.wall.as_secs_f64(),
         n as f64 / r.wall.as_secs_f64(),
         r.cpu.as_secs_f64(),
-        server_cpu.as_secs_f64()
+        m.server_cpu.as_secs_f64()
     );
 }
 

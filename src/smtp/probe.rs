@@ -759,7 +759,7 @@ async fn session_phases(
             &codes::BAD_GREETING,
             format!("{} greets with \"{}\"", p.subject, banner.summary()),
         );
-        p.fail(messages::invalid_greeting(&banner.summary()), None);
+        p.fail(messages::invalid_greeting(&banner.nodemailer_text()), None);
         return Some(s);
     }
     if waited >= Duration::from_secs(3) || waited * 3 >= plan.timeouts.greeting {
@@ -809,7 +809,7 @@ async fn session_phases(
                     reply.summary()
                 ),
             );
-            p.fail(messages::starttls_failed(&reply.summary()), None);
+            p.fail(messages::starttls_failed(&reply.nodemailer_text()), None);
             return Some(s);
         }
         if s.buffered() > 0 {
@@ -984,7 +984,7 @@ async fn ehlo(p: &mut Probe<'_>, s: &mut Session, helo_fallback: bool) -> Option
                                 h.summary()
                             ),
                         );
-                        p.fail(messages::invalid_helo(&h.summary()), None);
+                        p.fail(messages::invalid_helo(&h.nodemailer_text()), None);
                     }
                     Err(e) => step_failure(p, "HELO", &e),
                 }
@@ -996,7 +996,10 @@ async fn ehlo(p: &mut Probe<'_>, s: &mut Session, helo_fallback: bool) -> Option
                         r.summary()
                     ),
                 );
-                p.fail(messages::ehlo_failed_require_tls(&r.summary()), None);
+                p.fail(
+                    messages::ehlo_failed_require_tls(&r.nodemailer_text()),
+                    None,
+                );
             }
             p.phase("ehlo", since, format!("refused: {}", r.summary()));
             None
@@ -1183,7 +1186,7 @@ async fn try_login(p: &mut Probe<'_>, s: &mut Session, mechanism: Mechanism) -> 
     if let Some(h) = hint {
         f.remediation = h.to_string();
     }
-    p.fail(messages::invalid_login(&reply.summary()), None);
+    p.fail(messages::invalid_login(&reply.nodemailer_text()), None);
     false
 }
 
@@ -1240,7 +1243,10 @@ async fn mail_from(
             format!("MAIL FROM:<{from}> → \"{}\"", reply.summary()),
         );
     }
-    p.fail(messages::mail_command_failed(&reply.summary()), None);
+    p.fail(
+        messages::mail_command_failed(&reply.nodemailer_text()),
+        None,
+    );
     false
 }
 
@@ -1292,7 +1298,10 @@ async fn deliver(p: &mut Probe<'_>, s: &mut Session, facts: &mut SmtpFacts) {
             &crate::passcode::codes::RECIPIENT_REJECTED,
             format!("RCPT TO:<{to}> → \"{}\"", rcpt.summary()),
         );
-        p.fail(messages::all_recipients_rejected(&rcpt.summary()), None);
+        p.fail(
+            messages::all_recipients_rejected(&rcpt.nodemailer_text()),
+            None,
+        );
         facts.delivery = Some(out);
         return;
     }

@@ -28,8 +28,20 @@ impl Reply {
         self.code / 100
     }
 
-    /// The reply as nodemailer quotes it in its error messages: `535 5.7.8 Bad credentials`
-    /// (the last line, with the code; nodemailer keeps the last line of a multi-line reply).
+    /// The reply as nodemailer quotes it in its error messages: every line as sent, code
+    /// and separator included, joined with `\n` — its `_onData` appends each continuation
+    /// line to the pending response with `'\n' + line`, and `_formatError` appends that
+    /// whole string (`Invalid login: 535-5.7.8 …\n535 5.7.8 …`).
+    pub fn nodemailer_text(&self) -> String {
+        match self.lines.len() {
+            0 => self.code.to_string(),
+            1 => self.summary(),
+            _ => self.wire_lines().join("\n"),
+        }
+    }
+
+    /// One line for our own messages: `535 5.7.8 Bad credentials` (the code and the last
+    /// line's text).
     pub fn summary(&self) -> String {
         match self.lines.last() {
             Some(text) if !text.is_empty() => format!("{} {}", self.code, text),
@@ -187,6 +199,25 @@ mod tests {
         assert_eq!(r.summary(), "250 AUTH PLAIN LOGIN");
         assert_eq!(r.wire_lines()[0], "250-mx.test Hello");
         assert_eq!(r.wire_lines()[2], "250 AUTH PLAIN LOGIN");
+        assert_eq!(
+            r.nodemailer_text(),
+            "250-mx.test Hello\n250-STARTTLS\n250 AUTH PLAIN LOGIN"
+        );
+    }
+
+    /// Gmail's refusal as nodemailer quotes it: both lines, with their codes.
+    #[tokio::test]
+    async fn nodemailer_quotes_every_line() {
+        let r = read(b"535-5.7.8 Username and Password not accepted.\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials\r\n")
+            .await
+            .unwrap();
+        assert_eq!(
+            r.nodemailer_text(),
+            "535-5.7.8 Username and Password not accepted.\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials"
+        );
+        let one = read(b"535 5.7.8 no\r\n").await.unwrap();
+        assert_eq!(one.nodemailer_text(), "535 5.7.8 no");
+        assert_eq!(read(b"220\n").await.unwrap().nodemailer_text(), "220");
     }
 
     #[tokio::test]
