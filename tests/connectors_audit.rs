@@ -179,6 +179,27 @@ fn sendgrid_set_up_right() {
         findings(&v, 1),
         pairs(&[("mta-sts-missing", "_mta-sts.auth.example.com")])
     );
+    // The provider's own lookups are in the connector target's query log.
+    let asked: Vec<(String, String)> = v["targets"][0]["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["name"].as_str().unwrap().into(),
+                q["rtype"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for (name, rtype) in [
+        ("s1._domainkey.auth.example.com", "CNAME"),
+        ("em1234.auth.example.com", "CNAME"),
+    ] {
+        assert!(
+            asked.contains(&(name.into(), rtype.into())),
+            "{name} {rtype} not in {asked:?}"
+        );
+    }
     assert_requirements(
         &v,
         &[

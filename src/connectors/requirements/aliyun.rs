@@ -9,7 +9,7 @@
 use super::{Outcome, dkim_key, location, spf_found};
 use crate::audit::alignment::Tri;
 use crate::connectors::{Checked, codes};
-use crate::dns::Dns;
+use crate::dns::DnsView;
 use crate::report::{DomainFacts, Finding};
 
 /// Regions whose selector is tried when the configured one has no key (the regions
@@ -37,7 +37,7 @@ pub fn spf_include(region: &str) -> String {
     }
 }
 
-pub async fn check(out: &mut Outcome, c: &Checked, dns: &Dns, facts: &DomainFacts, from: &str) {
+pub async fn check(out: &mut Outcome, c: &Checked, dns: &DnsView, facts: &DomainFacts, from: &str) {
     let region = region_of(c.region.as_deref()).to_string();
     let include = spf_include(&region);
     let tree = facts.spf.as_ref().and_then(|s| s.tree.as_ref());

@@ -7,13 +7,13 @@
 use super::{Hints, Outcome, dkim_key, location, mx_hosts, spf_found, spf_tree};
 use crate::audit::alignment::Tri;
 use crate::connectors::{Checked, codes};
-use crate::dns::Dns;
+use crate::dns::DnsView;
 use crate::report::{DomainFacts, Finding};
 
 pub async fn check(
     out: &mut Outcome,
     c: &Checked,
-    dns: &Dns,
+    dns: &DnsView,
     facts: &DomainFacts,
     from: &str,
     hints: &Hints,
@@ -89,7 +89,7 @@ pub async fn check(
 }
 
 /// The region the sending domain's MX shows, against the endpoint's.
-async fn region(out: &mut Outcome, c: &Checked, dns: &Dns, sending: &str) {
+async fn region(out: &mut Outcome, c: &Checked, dns: &DnsView, sending: &str) {
     let configured = c.region.as_deref().unwrap_or("us");
     let endpoint = c
         .api_endpoint

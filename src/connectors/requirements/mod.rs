@@ -16,7 +16,7 @@ mod ses;
 use super::{Checked, Kind};
 use crate::audit::alignment::Tri;
 use crate::dkim::assess::{State, assess_selector};
-use crate::dns::{Dns, RType, Rdata};
+use crate::dns::{DnsView, RType, Rdata};
 use crate::report::{DomainFacts, Finding};
 use crate::spf::SpfNode;
 use serde::Serialize;
@@ -87,7 +87,7 @@ pub fn selectors(c: &Checked, hints: &Hints) -> Vec<String> {
 
 pub async fn check(
     c: &Checked,
-    dns: &Dns,
+    dns: &DnsView,
     facts: &DomainFacts,
     from: &str,
     hints: &Hints,
@@ -105,7 +105,7 @@ pub async fn check(
 }
 
 /// The CNAME at `name` (lower-case, no trailing dot), or how the lookup ended.
-async fn cname(dns: &Dns, name: &str) -> Result<String, String> {
+async fn cname(dns: &DnsView, name: &str) -> Result<String, String> {
     let a = dns.query(name, RType::CNAME).await;
     a.records
         .iter()
@@ -120,7 +120,7 @@ async fn cname(dns: &Dns, name: &str) -> Result<String, String> {
 }
 
 /// The MX hosts of `name`, or how the lookup ended.
-async fn mx_hosts(dns: &Dns, name: &str) -> Result<Vec<String>, String> {
+async fn mx_hosts(dns: &DnsView, name: &str) -> Result<Vec<String>, String> {
     let a = dns.query(name, RType::MX).await;
     let hosts: Vec<String> = a
         .records
@@ -139,7 +139,7 @@ async fn mx_hosts(dns: &Dns, name: &str) -> Result<Vec<String>, String> {
 
 /// The DKIM key at `<selector>._domainkey.<domain>` (following CNAMEs): a short
 /// description of it, or why there is none usable.
-async fn dkim_key(dns: &Dns, selector: &str, domain: &str) -> Result<String, String> {
+async fn dkim_key(dns: &DnsView, selector: &str, domain: &str) -> Result<String, String> {
     let name = format!("{selector}._domainkey.{domain}");
     let answer = dns.query(&name, RType::TXT).await;
     let judged = assess_selector(selector, &answer, true);
@@ -165,11 +165,11 @@ async fn dkim_key(dns: &Dns, selector: &str, domain: &str) -> Result<String, Str
 }
 
 /// The SPF tree of `domain`: the From domain's from the audit's facts, another's walked.
-async fn spf_tree(dns: &Dns, facts: &DomainFacts, from: &str, domain: &str) -> Option<SpfNode> {
+async fn spf_tree(dns: &DnsView, facts: &DomainFacts, from: &str, domain: &str) -> Option<SpfNode> {
     if domain == from {
         return facts.spf.as_ref().and_then(|s| s.tree.clone());
     }
-    let walk = crate::spf::walk::walk(&dns.view(), domain, None, "").await;
+    let walk = crate::spf::walk::walk(dns, domain, None, "").await;
     walk.tree.record.is_some().then_some(walk.tree)
 }
 

@@ -6,10 +6,10 @@
 use super::{Hints, Outcome, cname, dkim_key};
 use crate::audit::alignment::Tri;
 use crate::connectors::codes;
-use crate::dns::Dns;
+use crate::dns::DnsView;
 use crate::report::Finding;
 
-pub async fn check(out: &mut Outcome, dns: &Dns, from: &str, hints: &Hints) {
+pub async fn check(out: &mut Outcome, dns: &DnsView, from: &str, hints: &Hints) {
     let (name, named) = match &hints.return_path {
         Some(rp) => (rp.clone(), "--return-path"),
         None => (format!("pm-bounces.{from}"), "the name Postmark suggests"),

@@ -8,7 +8,7 @@ use crate::audit::alignment::Tri;
 use crate::connectors::codes;
 use crate::report::Finding;
 
-pub async fn check(out: &mut Outcome, dns: &crate::dns::Dns, from: &str, hints: &Hints) {
+pub async fn check(out: &mut Outcome, dns: &crate::dns::DnsView, from: &str, hints: &Hints) {
     let mut signed = 0;
     for s in ["s1", "s2"] {
         let name = format!("{s}._domainkey.{from}");

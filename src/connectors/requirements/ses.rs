@@ -9,7 +9,7 @@
 use super::{Hints, Outcome, cname, dkim_key, mx_hosts, spf_found};
 use crate::audit::alignment::Tri;
 use crate::connectors::{Checked, codes};
-use crate::dns::Dns;
+use crate::dns::DnsView;
 use crate::report::Finding;
 
 /// Regions whose Easy DKIM CNAMEs point at a regional domain `dkim.<region>.amazonses.com`;
@@ -50,7 +50,7 @@ fn target_region(target: &str) -> Option<Option<String>> {
     }
 }
 
-pub async fn check(out: &mut Outcome, c: &Checked, dns: &Dns, from: &str, hints: &Hints) {
+pub async fn check(out: &mut Outcome, c: &Checked, dns: &DnsView, from: &str, hints: &Hints) {
     let region = c.region.clone().unwrap_or_else(|| "<region>".into());
     out.dkim_domain = Some(from.to_string());
     dkim(out, dns, from, &region, hints).await;
@@ -69,7 +69,7 @@ pub async fn check(out: &mut Outcome, c: &Checked, dns: &Dns, from: &str, hints:
     }
 }
 
-async fn dkim(out: &mut Outcome, dns: &Dns, from: &str, region: &str, hints: &Hints) {
+async fn dkim(out: &mut Outcome, dns: &DnsView, from: &str, region: &str, hints: &Hints) {
     let domain = dkim_domain(region);
     if hints.selectors.is_empty() {
         out.require(
@@ -126,7 +126,7 @@ async fn dkim(out: &mut Outcome, dns: &Dns, from: &str, region: &str, hints: &Hi
     out.dkim_pass = Some(if all { Tri::Yes } else { Tri::No });
 }
 
-async fn mail_from(out: &mut Outcome, dns: &Dns, from: &str, region: &str, rp: &str) {
+async fn mail_from(out: &mut Outcome, dns: &DnsView, from: &str, region: &str, rp: &str) {
     let want_mx = format!("feedback-smtp.{region}.amazonses.com");
     let mut ok = crate::dns::name::is_subdomain_of(rp, from) && rp != from;
     if !ok {
@@ -180,7 +180,7 @@ async fn mail_from(out: &mut Outcome, dns: &Dns, from: &str, region: &str, rp: &
                 .push(finding.remediation(format!("Publish {rp} MX 10 {want_mx}")));
         }
     }
-    let walk = crate::spf::walk::walk(&dns.view(), rp, None, "").await;
+    let walk = crate::spf::walk::walk(dns, rp, None, "").await;
     let tree = walk.tree.record.is_some().then_some(walk.tree);
     let (status, found) = spf_found(tree.as_ref(), rp, "amazonses.com");
     out.require(
