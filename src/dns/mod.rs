@@ -209,7 +209,7 @@ impl Dns {
                 None => return Arc::new(answer),
             }
         }
-        let answer = self.ask_network(&ask, rtype, started).await;
+        let answer = self.ask_network(&ask, rtype).await;
         let answer = match via_zone {
             None => answer,
             Some(head) => Answer {
@@ -225,7 +225,7 @@ impl Dns {
         })
     }
 
-    async fn ask_network(&self, name: &str, rtype: RType, started: Instant) -> Answer {
+    async fn ask_network(&self, name: &str, rtype: RType) -> Answer {
         let name = name.to_string();
         match &self.inner.network {
             None => Answer {
@@ -240,19 +240,8 @@ impl Dns {
                 elapsed: Duration::ZERO,
             },
             Some(network) => {
-                match tokio::time::timeout(self.inner.deadline, network.lookup(&name, rtype)).await
-                {
-                    Ok(answer) => answer,
-                    Err(_) => Answer {
-                        name: name.clone(),
-                        rtype,
-                        outcome: Outcome::Timeout,
-                        records: Vec::new(),
-                        cnames: Vec::new(),
-                        source: Source::Network,
-                        elapsed: started.elapsed(),
-                    },
-                }
+                let deadline = tokio::time::Instant::now() + self.inner.deadline;
+                network.lookup(&name, rtype, deadline).await
             }
         }
     }
@@ -327,13 +316,23 @@ impl std::hash::Hasher for PreHashed {
     }
 }
 
-/// One line of a domain's query log.
-#[derive(Clone, Debug, serde::Serialize)]
+/// One line of a domain's query log: the answer's fields, then `cached`.
+#[derive(Clone, Debug)]
 pub struct LoggedQuery {
-    #[serde(flatten)]
     pub answer: Arc<Answer>,
     /// Answered from the run's cache (another check or domain asked first).
     pub cached: bool,
+}
+
+/// By hand, not `#[serde(flatten)]` (see [`Answer`]'s `Serialize`): the same JSON.
+impl serde::Serialize for LoggedQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("LoggedQuery", self.answer.field_count() + 1)?;
+        self.answer.serialize_fields(&mut st)?;
+        st.serialize_field("cached", &self.cached)?;
+        st.end()
+    }
 }
 
 /// The DNS layer as seen by the checks of one audited domain.

@@ -83,17 +83,26 @@ pub fn validate_dns_name(name: &str) -> Result<(), NameError> {
     if name.len() > 253 {
         return Err(NameError::TooLong(name.len()));
     }
-    for label in name.split('.') {
+    // Byte-wise: every question passes here, and `str::split` / `chars` cost several times
+    // more. '.' is ASCII, so the pieces are whole labels; a non-ASCII byte is reported as
+    // the character it starts.
+    for label in name.as_bytes().split(|&b| b == b'.') {
         if label.is_empty() {
             return Err(NameError::EmptyLabel);
         }
         if label.len() > 63 {
-            return Err(NameError::LabelTooLong(label.to_string()));
+            return Err(NameError::LabelTooLong(
+                String::from_utf8_lossy(label).into_owned(),
+            ));
         }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_graphic() || *c == ' ') || *c == '\\' || *c == '"')
+        if let Some(at) = label
+            .iter()
+            .position(|&b| !(b.is_ascii_graphic() || b == b' ') || b == b'\\' || b == b'"')
         {
+            let c = String::from_utf8_lossy(&label[at..])
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
             return Err(NameError::BadCharacter(c));
         }
     }
@@ -158,6 +167,19 @@ mod tests {
         assert_eq!(
             validate_dns_name("a\tb.com"),
             Err(NameError::BadCharacter('\t'))
+        );
+        // The first offending character whole, not its first byte.
+        assert_eq!(
+            validate_dns_name("ok.bücher.de"),
+            Err(NameError::BadCharacter('ü'))
+        );
+        assert_eq!(
+            validate_dns_name("a\"b.com"),
+            Err(NameError::BadCharacter('"'))
+        );
+        assert_eq!(
+            validate_dns_name("a\\b.com"),
+            Err(NameError::BadCharacter('\\'))
         );
         assert!(validate_dns_name("a b.com").is_ok());
         assert!(validate_dns_name("_dmarc.example.com.").is_ok());

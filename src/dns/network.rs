@@ -36,6 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// UDP sockets per nameserver: enough for the questions in flight to fit the sockets'
 /// receive buffers (see [`slots_for`]), and for the readers to spread over a multi-threaded
@@ -150,8 +151,9 @@ impl Network {
     }
 
     /// Ask `name`/`rtype`, following CNAMEs that the answer leaves open (a target in another
-    /// zone). Never fails: every failure is an [`Outcome`].
-    pub async fn lookup(&self, name: &str, rtype: RType) -> Answer {
+    /// zone), giving up at `deadline` (the whole lookup, retries and CNAME hops included).
+    /// Never fails: every failure is an [`Outcome`].
+    pub async fn lookup(&self, name: &str, rtype: RType, deadline: Instant) -> Answer {
         let mut answer = Answer {
             name: name.to_string(),
             rtype,
@@ -170,7 +172,7 @@ impl Network {
         let mut ask = name.to_string();
         let qtype = record_type(rtype);
         for _hop in 0..=MAX_CNAME_HOPS {
-            let message = match self.exchange(&ask, qtype).await {
+            let message = match self.exchange(&ask, qtype, deadline).await {
                 Ok(message) => message,
                 Err(outcome) => {
                     answer.outcome = outcome;
@@ -234,16 +236,27 @@ impl Network {
         answer
     }
 
-    /// One question to the servers: attempts × servers, each attempt bounded by the timeout.
+    /// One question to the servers: attempts × servers, each attempt bounded by the timeout
+    /// and all of them by `deadline` (one timer per attempt: a second, overall timer around
+    /// every lookup cost ~3% of a batch audit's instructions).
     /// A server answering with an error rcode (SERVFAIL, REFUSED…) passes the question to the
     /// next server; that rcode is the outcome when no server does better.
-    async fn exchange(&self, name: &str, qtype: RecordType) -> Result<Response, Outcome> {
+    async fn exchange(
+        &self,
+        name: &str,
+        qtype: RecordType,
+        deadline: Instant,
+    ) -> Result<Response, Outcome> {
         let mut failure: Option<Response> = None;
         let mut last_error: Option<String> = None;
-        for _attempt in 0..self.attempts {
+        'attempts: for _attempt in 0..self.attempts {
             let mut answered = 0;
             for server in &self.servers {
-                match tokio::time::timeout(self.timeout, server.ask(name, qtype)).await {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break 'attempts;
+                }
+                match tokio::time::timeout(self.timeout.min(left), server.ask(name, qtype)).await {
                     Ok(Ok(message)) => match message.metadata.response_code {
                         ResponseCode::NoError | ResponseCode::NXDomain => return Ok(message),
                         _ => {
@@ -445,7 +458,7 @@ fn encode(id: u16, name: &str, qtype: RecordType) -> Result<(Vec<u8>, usize), St
     query.extend_from_slice(&id.to_be_bytes());
     // RD; QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1 (the OPT record).
     query.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
-    for label in name.split('.').map(str::as_bytes) {
+    for label in name.as_bytes().split(|&b| b == b'.') {
         if label.is_empty() || label.len() > 63 {
             return Err("cannot encode the question: bad label length".into());
         }
@@ -698,6 +711,45 @@ pub(crate) fn convert(data: &RData) -> Option<Rdata> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The deadline bounds the whole lookup, below the per-try timeouts: a server that
+    /// never answers, 5 s per try and 3 tries, given up after the 300 ms left.
+    #[tokio::test]
+    async fn the_deadline_bounds_every_attempt() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let network = Network::new(&DnsConfig {
+            nameservers: vec![silent.local_addr().unwrap()],
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            ..DnsConfig::default()
+        })
+        .unwrap();
+        let started = Instant::now();
+        let answer = network
+            .lookup(
+                "example.test",
+                RType::TXT,
+                started + Duration::from_millis(300),
+            )
+            .await;
+        assert_eq!(answer.outcome, Outcome::Timeout);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+        // The question was sent (the first try had time left), once.
+        let mut buf = [0u8; 512];
+        silent.set_nonblocking(true).unwrap();
+        assert!(silent.recv(&mut buf).is_ok());
+        assert!(silent.recv(&mut buf).is_err());
+        // No time left: not even sent.
+        let late = network
+            .lookup("late.example.test", RType::TXT, Instant::now())
+            .await;
+        assert_eq!(late.outcome, Outcome::Timeout);
+        assert!(silent.recv(&mut buf).is_err());
+    }
 
     /// The hand decoder reads what hickory's full decoder reads of a response: the header,
     /// the answers, and the extended RCODE from an OPT record after a skipped SOA.

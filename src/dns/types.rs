@@ -218,25 +218,83 @@ pub enum Source {
     Network,
 }
 
-/// The answer to one (name, type) question.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The answer to one (name, type) question. Serialised as one flat object (the outcome's tag
+/// and fields inline, see [`Answer::serialize_fields`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub name: String,
     pub rtype: RType,
-    #[serde(flatten)]
     pub outcome: Outcome,
     /// Records of the asked type (empty unless `outcome` is `Records`).
     pub records: Vec<Rdata>,
     /// The CNAME targets followed from `name`, in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cnames: Vec<String>,
     pub source: Source,
-    #[serde(serialize_with = "serialize_ms", rename = "elapsed_ms")]
     pub elapsed: Duration,
 }
 
-fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+/// Written out by hand rather than derived with `#[serde(flatten)]` on the outcome: flatten
+/// turns the struct into serde's map path (every field a map entry through its
+/// `FlatMapSerializer`), and every query log line of every domain paid for it. The JSON is
+/// the same:
+/// `name, rtype, outcome[, rcode | message], records[, cnames], source, elapsed_ms`.
+impl Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Answer", self.field_count())?;
+        self.serialize_fields(&mut st)?;
+        st.end()
+    }
+}
+
+impl Answer {
+    /// How many fields [`Answer::serialize_fields`] writes.
+    pub(crate) fn field_count(&self) -> usize {
+        let outcome_fields = match self.outcome {
+            Outcome::ServerFailure { .. } | Outcome::Error { .. } => 2,
+            _ => 1,
+        };
+        5 + outcome_fields + usize::from(!self.cnames.is_empty())
+    }
+
+    /// The answer's fields into an object being written (also by the query log's lines,
+    /// which add their own).
+    pub(crate) fn serialize_fields<S: serde::ser::SerializeStruct>(
+        &self,
+        st: &mut S,
+    ) -> Result<(), S::Error> {
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("rtype", &self.rtype)?;
+        match &self.outcome {
+            Outcome::Records => st.serialize_field("outcome", "records")?,
+            Outcome::NxDomain => st.serialize_field("outcome", "nx-domain")?,
+            Outcome::NoData => st.serialize_field("outcome", "no-data")?,
+            Outcome::ServerFailure { rcode } => {
+                st.serialize_field("outcome", "server-failure")?;
+                st.serialize_field("rcode", rcode)?;
+            }
+            Outcome::Timeout => st.serialize_field("outcome", "timeout")?,
+            Outcome::Error { message } => {
+                st.serialize_field("outcome", "error")?;
+                st.serialize_field("message", message)?;
+            }
+        }
+        st.serialize_field("records", &self.records)?;
+        if !self.cnames.is_empty() {
+            st.serialize_field("cnames", &self.cnames)?;
+        }
+        st.serialize_field("source", &self.source)?;
+        st.serialize_field("elapsed_ms", &Millis(self.elapsed))
+    }
+}
+
+/// A duration as milliseconds with one decimal.
+struct Millis(Duration);
+
+impl Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((self.0.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+    }
 }
 
 impl Answer {
@@ -262,6 +320,73 @@ impl Answer {
             rtype: self.rtype.to_string(),
             outcome: self.outcome.label(),
             data: self.records.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `#[serde(flatten)]` on the outcome wrote (the derive this hand-written impl
+    /// replaced), for every outcome, with and without CNAMEs.
+    #[derive(Serialize)]
+    struct Derived<'a> {
+        name: &'a str,
+        rtype: RType,
+        #[serde(flatten)]
+        outcome: &'a Outcome,
+        records: &'a [Rdata],
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        cnames: &'a [String],
+        source: &'a Source,
+        elapsed_ms: f64,
+    }
+
+    #[test]
+    fn answers_serialise_as_the_flattened_derive_did() {
+        let outcomes = [
+            Outcome::Records,
+            Outcome::NxDomain,
+            Outcome::NoData,
+            Outcome::ServerFailure {
+                rcode: "SERVFAIL".into(),
+            },
+            Outcome::Timeout,
+            Outcome::Error {
+                message: "a \"quoted\" reason".into(),
+            },
+        ];
+        for outcome in outcomes {
+            for cnames in [vec![], vec!["target.example".to_string()]] {
+                let answer = Answer {
+                    name: "example.com".into(),
+                    rtype: RType::TXT,
+                    outcome: outcome.clone(),
+                    records: vec![Rdata::Txt {
+                        strings: vec![b"v=spf1 -all".to_vec()],
+                    }],
+                    cnames,
+                    source: Source::Zone {
+                        file: "z.zone".into(),
+                    },
+                    elapsed: Duration::from_micros(12_345),
+                };
+                let derived = Derived {
+                    name: &answer.name,
+                    rtype: answer.rtype,
+                    outcome: &answer.outcome,
+                    records: &answer.records,
+                    cnames: &answer.cnames,
+                    source: &answer.source,
+                    elapsed_ms: 12.3,
+                };
+                assert_eq!(
+                    serde_json::to_string(&answer).unwrap(),
+                    serde_json::to_string(&derived).unwrap(),
+                    "{outcome:?}"
+                );
+            }
         }
     }
 }
