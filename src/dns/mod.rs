@@ -197,22 +197,21 @@ impl Dns {
                 elapsed: started.elapsed(),
             });
         }
-        let mut via_zone: Option<Answer> = None;
-        let mut ask = name.clone();
+        let mut via_zone: Option<(Answer, String)> = None;
         if let Some(answer) = self.inner.overlay.lookup(&name, rtype) {
             match self.inner.overlay.continuation(&answer) {
                 // A CNAME in a zone file points outside the zones: follow it on the network.
-                Some(target) => {
-                    ask = target;
-                    via_zone = Some(answer);
-                }
+                Some(target) => via_zone = Some((answer, target)),
                 None => return Arc::new(answer),
             }
         }
-        let answer = self.ask_network(&ask, rtype).await;
+        let ask = via_zone
+            .as_ref()
+            .map_or(name.as_str(), |(_, target)| target);
+        let answer = self.ask_network(ask, rtype).await;
         let answer = match via_zone {
             None => answer,
-            Some(head) => Answer {
+            Some((head, _)) => Answer {
                 name: head.name,
                 cnames: head.cnames.into_iter().chain(answer.cnames).collect(),
                 source: head.source,
@@ -226,10 +225,9 @@ impl Dns {
     }
 
     async fn ask_network(&self, name: &str, rtype: RType) -> Answer {
-        let name = name.to_string();
         match &self.inner.network {
             None => Answer {
-                name: name.clone(),
+                name: name.to_string(),
                 rtype,
                 outcome: Outcome::Error {
                     message: "offline: the name is in no zone file given with --zone".into(),
@@ -241,7 +239,7 @@ impl Dns {
             },
             Some(network) => {
                 let deadline = tokio::time::Instant::now() + self.inner.deadline;
-                network.lookup(&name, rtype, deadline).await
+                network.lookup(name, rtype, deadline).await
             }
         }
     }
