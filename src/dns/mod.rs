@@ -11,6 +11,7 @@ mod network;
 mod overlay;
 pub mod server;
 pub mod types;
+mod wire;
 pub mod zone;
 mod zone_parser;
 

@@ -19,13 +19,10 @@
 //! (SERVFAIL, REFUSED…) and no answer at all (timeout).
 
 use super::types::{Answer, Outcome, RType, Rdata, Source};
+use super::wire::{Response, decode, encode};
 use super::{DnsConfig, DnsSetupError};
-use hickory_resolver::proto::op::{Header, Metadata, Query, ResponseCode};
-#[cfg(test)]
-use hickory_resolver::proto::op::{Message, MessageType};
-use hickory_resolver::proto::rr::Record;
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use hickory_resolver::proto::serialize::binary::{BinDecodable, BinDecoder};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::RecordType;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -42,9 +39,6 @@ use tokio::time::Instant;
 /// receive buffers (see [`slots_for`]), and for the readers to spread over a multi-threaded
 /// runtime's threads.
 const SOCKETS_PER_SERVER: usize = 4;
-/// EDNS payload size we advertise (the DNS flag day 2020 value); larger answers come truncated
-/// and are asked again over TCP.
-const EDNS_PAYLOAD: u16 = 1232;
 /// Receive buffer asked for each UDP socket (the kernel may grant less: see [`slots_for`]).
 const RECV_BUFFER: usize = 4 << 20;
 /// Kernel memory one queued datagram of up to [`EDNS_PAYLOAD`] bytes can take (skb overhead
@@ -212,7 +206,7 @@ impl Network {
                 loop {
                     let from = owner.map_or(&*ask, |i| answer.cnames[i].as_str());
                     let Some(target) = message.answers.iter().find_map(|r| match &r.data {
-                        RData::CNAME(c) if same_name(&r.name, from) => Some(name_string(&c.0)),
+                        Some(Rdata::Cname { target }) if r.owner == from => Some(target.clone()),
                         _ => None,
                     }) else {
                         break;
@@ -234,14 +228,14 @@ impl Network {
                 }
             }
             let at = owner.map_or(&*ask, |i| answer.cnames[i].as_str());
-            for record in message.answers.iter().filter(|r| same_name(&r.name, at)) {
-                if let Some(data) = convert(&record.data)
+            for record in message.answers.into_iter().filter(|r| r.owner == at) {
+                if let Some(data) = record.data
                     && data.rtype() == rtype
                 {
                     answer.records.push(data);
                 }
             }
-            let rcode = message.metadata.response_code;
+            let rcode = message.response_code;
             answer.outcome = match rcode {
                 ResponseCode::NoError if !answer.records.is_empty() => Outcome::Records,
                 ResponseCode::NoError => Outcome::NoData,
@@ -287,7 +281,7 @@ impl Network {
                     break 'attempts;
                 }
                 match tokio::time::timeout(self.timeout.min(left), server.ask(name, qtype)).await {
-                    Ok(Ok(message)) => match message.metadata.response_code {
+                    Ok(Ok(message)) => match message.response_code {
                         ResponseCode::NoError | ResponseCode::NXDomain => return Ok(message),
                         _ => {
                             answered += 1;
@@ -305,7 +299,7 @@ impl Network {
         }
         if let Some(message) = failure {
             return Err(Outcome::ServerFailure {
-                rcode: rcode_name(message.metadata.response_code),
+                rcode: rcode_name(message.response_code),
             });
         }
         Err(match last_error {
@@ -323,7 +317,7 @@ impl Server {
             &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
         let (id, bytes) = channel.exchange(name, qtype).await?;
         let message = decode(&bytes, id)?;
-        if !message.metadata.truncation {
+        if !message.truncated {
             return Ok(message);
         }
         let (query, question) = encode(id, name, qtype)?;
@@ -479,153 +473,6 @@ async fn read_loop(socket: Arc<UdpSocket>, pending: Arc<Mutex<PendingTable>>) {
     }
 }
 
-/// The longest query [`encode`] writes: header, a 255-byte name with type and class, OPT.
-const MAX_QUERY: usize = 12 + 255 + 4 + 11;
-
-/// A query message, on the stack: one heap allocation less per question.
-struct QueryMessage {
-    bytes: [u8; MAX_QUERY],
-    len: usize,
-}
-
-impl std::ops::Deref for QueryMessage {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl QueryMessage {
-    fn put(&mut self, bytes: &[u8]) {
-        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-}
-
-/// The query message (RD set, one question, an EDNS OPT record advertising
-/// [`EDNS_PAYLOAD`]) and the length of its question section, which starts at byte 12.
-/// Written by hand: hickory's general `Message` encoder (name compression table and all)
-/// cost several thousand instructions per question.
-fn encode(id: u16, name: &str, qtype: RecordType) -> Result<(QueryMessage, usize), String> {
-    // On the wire each label has a length byte and the root a zero: the name's length + 2.
-    if name.len() + 2 > 255 {
-        return Err("cannot encode the question: the name is longer than 255 bytes".into());
-    }
-    let mut query = QueryMessage {
-        bytes: [0; MAX_QUERY],
-        len: 0,
-    };
-    query.put(&id.to_be_bytes());
-    // RD; QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1 (the OPT record).
-    query.put(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
-    for label in name.as_bytes().split(|&b| b == b'.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err("cannot encode the question: bad label length".into());
-        }
-        query.put(&[label.len() as u8]);
-        query.put(label);
-    }
-    query.put(&[0]);
-    query.put(&u16::from(qtype).to_be_bytes());
-    query.put(&[0, 1]); // class IN
-    let question = query.len - 12;
-    // OPT: root owner, type 41, class = payload size, TTL = extended rcode/version/flags 0.
-    query.put(&[0, 0, 41]);
-    query.put(&EDNS_PAYLOAD.to_be_bytes());
-    query.put(&[0, 0, 0, 0, 0, 0]);
-    Ok((query, question))
-}
-
-/// What the audit reads of a response: the header and the answer section.
-struct Response {
-    metadata: Metadata,
-    answers: Vec<Record>,
-}
-
-/// Decodes the header, the question and the answers; the authority section (an SOA with
-/// every negative answer) is stepped over undecoded, and of the additional section only an
-/// OPT record's extended RCODE is kept. hickory's `Message::from_vec` decodes every
-/// section into records: the SOAs alone were ~2% of the audit's instructions.
-fn decode(bytes: &[u8], id: u16) -> Result<Response, String> {
-    let malformed = |e: &dyn std::fmt::Display| format!("malformed answer: {e}");
-    let mut decoder = BinDecoder::new(bytes);
-    let Header {
-        mut metadata,
-        counts,
-    } = Header::read(&mut decoder).map_err(|e| malformed(&e))?;
-    if metadata.id != id
-        || metadata.message_type != hickory_resolver::proto::op::MessageType::Response
-    {
-        return Err("malformed answer: not a response to the question".into());
-    }
-    for _ in 0..counts.queries {
-        Query::read(&mut decoder).map_err(|e| malformed(&e))?;
-    }
-    let mut answers = Vec::with_capacity(usize::from(counts.answers).min(64));
-    for _ in 0..counts.answers {
-        answers.push(Record::read(&mut decoder).map_err(|e| malformed(&e))?);
-    }
-    for _ in 0..counts.authorities {
-        skip_record(&mut decoder).map_err(|e| malformed(&e))?;
-    }
-    for _ in 0..counts.additionals {
-        let (rtype, ttl) = skip_record(&mut decoder).map_err(|e| malformed(&e))?;
-        if rtype == u16::from(RecordType::OPT) {
-            // The OPT TTL's high byte is the upper 8 bits of the extended RCODE (RFC 6891 6.1.3).
-            metadata.merge_response_code((ttl >> 24) as u8);
-        }
-    }
-    Ok(Response { metadata, answers })
-}
-
-fn read_u8(d: &mut BinDecoder<'_>) -> Result<u8, String> {
-    d.read_u8()
-        .map(|v| v.unverified())
-        .map_err(|e| e.to_string())
-}
-
-fn read_u16(d: &mut BinDecoder<'_>) -> Result<u16, String> {
-    d.read_u16()
-        .map(|v| v.unverified())
-        .map_err(|e| e.to_string())
-}
-
-/// Steps over an owner name (labels, ending with the root label or a compression pointer).
-fn skip_name(d: &mut BinDecoder<'_>) -> Result<(), String> {
-    // A name has at most 128 labels; a longer run is not a name.
-    for _ in 0..128 {
-        let len = read_u8(d)?;
-        match len {
-            0 => return Ok(()),
-            l if l & 0xC0 == 0xC0 => {
-                read_u8(d)?;
-                return Ok(());
-            }
-            l if l & 0xC0 != 0 => return Err(format!("bad label type {l:#x}")),
-            l => {
-                d.read_slice(usize::from(l)).map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    Err("name longer than 128 labels".into())
-}
-
-/// Steps over one resource record (name, type, class, TTL, RDLENGTH, RDATA); its type and TTL.
-fn skip_record(d: &mut BinDecoder<'_>) -> Result<(u16, u32), String> {
-    skip_name(d)?;
-    let rtype = read_u16(d)?;
-    let _class = read_u16(d)?;
-    let ttl = d
-        .read_u32()
-        .map(|v| v.unverified())
-        .map_err(|e| e.to_string())?;
-    let rdlength = read_u16(d)?;
-    d.read_slice(usize::from(rdlength))
-        .map_err(|e| e.to_string())?;
-    Ok((rtype, ttl))
-}
-
-/// One question over a fresh TCP connection (RFC 7766 framing); the caller bounds the time.
 async fn tcp_exchange(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(server).await?;
     let _ = stream.set_nodelay(true);
@@ -721,50 +568,6 @@ fn same_question(echoed: &[u8], ours: &[u8]) -> bool {
 }
 
 /// A hickory name equals ours (raw labels joined by dots), ignoring ASCII case.
-fn same_name(wire: &Name, ours: &str) -> bool {
-    let mut labels = ours.split('.');
-    wire.iter().all(|label| {
-        labels
-            .next()
-            .is_some_and(|l| l.as_bytes().eq_ignore_ascii_case(label))
-    }) && labels.next().is_none()
-}
-
-fn name_string(name: &Name) -> String {
-    super::name::from_wire(name)
-}
-
-/// hickory record data to ours; `None` for types the audit never asks about.
-pub(crate) fn convert(data: &RData) -> Option<Rdata> {
-    Some(match data {
-        RData::A(a) => Rdata::A { address: a.0 },
-        RData::AAAA(a) => Rdata::Aaaa { address: a.0 },
-        RData::MX(mx) => Rdata::Mx {
-            preference: mx.preference,
-            exchange: name_string(&mx.exchange),
-        },
-        RData::TXT(txt) => Rdata::Txt {
-            strings: txt.txt_data.iter().map(|s| s.to_vec()).collect(),
-        },
-        RData::CNAME(c) => Rdata::Cname {
-            target: name_string(&c.0),
-        },
-        RData::PTR(p) => Rdata::Ptr {
-            target: name_string(&p.0),
-        },
-        RData::NS(n) => Rdata::Ns {
-            target: name_string(&n.0),
-        },
-        RData::SOA(soa) => Rdata::Soa {
-            mname: name_string(&soa.mname),
-            rname: name_string(&soa.rname),
-            serial: soa.serial,
-            minimum: soa.minimum,
-        },
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,92 +611,6 @@ mod tests {
         assert!(silent.recv(&mut buf).is_err());
     }
 
-    /// The hand decoder reads what hickory's full decoder reads of a response: the header,
-    /// the answers, and the extended RCODE from an OPT record after a skipped SOA.
-    #[test]
-    fn responses_decode_as_hickory_reads_them() {
-        use hickory_resolver::proto::op::{Edns, OpCode};
-        use hickory_resolver::proto::rr::rdata::{SOA, TXT};
-        let name = Name::from_ascii("a.example.").unwrap();
-        let mut m = Message::new(0x1234, MessageType::Response, OpCode::Query);
-        m.add_query(Query::query(name.clone(), RecordType::TXT));
-        m.add_answer(Record::from_rdata(
-            name.clone(),
-            60,
-            RData::TXT(TXT::new(vec!["v=spf1 -all".into()])),
-        ));
-        let soa = SOA::new(
-            Name::from_ascii("ns.example.").unwrap(),
-            Name::from_ascii("hostmaster.example.").unwrap(),
-            1,
-            2,
-            3,
-            4,
-            5,
-        );
-        m.add_authority(Record::from_rdata(
-            Name::from_ascii("example.").unwrap(),
-            60,
-            RData::SOA(soa),
-        ));
-        let edns = Edns::new();
-        m.set_edns(edns.clone());
-        let bytes = m.to_vec().unwrap();
-        let r = decode(&bytes, 0x1234).unwrap();
-        assert_eq!(r.answers, Message::from_vec(&bytes).unwrap().answers);
-        assert_eq!(r.answers.len(), 1);
-        assert_eq!(r.metadata.response_code, ResponseCode::NoError);
-        // BADVERS (16): 0 in the header, 1 in the OPT record's extended RCODE.
-        m.set_edns(edns);
-        m.metadata.response_code = ResponseCode::BADVERS;
-        let bytes = m.to_vec().unwrap();
-        let r = decode(&bytes, 0x1234).unwrap();
-        assert_eq!(
-            r.metadata.response_code,
-            Message::from_vec(&bytes).unwrap().metadata.response_code
-        );
-        // 16 reads back as BADSIG in hickory: BADVERS and BADSIG share the value.
-        assert_eq!(u16::from(r.metadata.response_code), 16);
-        assert_eq!(bytes[3] & 0x0f, 0, "the header's RCODE bits say NOERROR");
-        // Another ID, a truncated message, a query instead of a response: errors.
-        assert!(decode(&bytes, 0x4321).is_err());
-        assert!(decode(&bytes[..bytes.len() - 3], 0x1234).is_err());
-        let (query, _) = encode(0x1234, "a.example", RecordType::TXT).unwrap();
-        assert!(decode(&query, 0x1234).is_err());
-    }
-
-    #[test]
-    fn names_up_to_255_wire_bytes_encode_longer_ones_do_not() {
-        // 4 labels of 63 and one of 1: 4 × 64 + 2 + 1 = 259 wire bytes; 3 × 64 + 62 + 1 = 255.
-        let long = format!("{0}.{0}.{0}.{0}.a", "x".repeat(63));
-        assert!(encode(1, &long, RecordType::TXT).is_err());
-        let longest = format!("{0}.{0}.{0}.{1}", "x".repeat(63), "y".repeat(61));
-        let (query, question) = encode(1, &longest, RecordType::TXT).unwrap();
-        assert_eq!(question, 255 + 4);
-        assert_eq!(query.len(), MAX_QUERY);
-        let m = Message::from_vec(&query).unwrap();
-        assert_eq!(m.queries[0].name().to_string(), format!("{longest}."));
-        assert!(encode(1, "a..b", RecordType::TXT).is_err());
-        assert!(encode(1, "", RecordType::TXT).is_err());
-    }
-
-    #[test]
-    fn queries_are_what_hickory_reads() {
-        let name = super::super::name::wire_name("a.Bc").unwrap();
-        let (query, question) = encode(0xbeef, "a.Bc", RecordType::TXT).unwrap();
-        // 1 a 2 B c 0 + type + class
-        assert_eq!(question, 1 + 1 + 1 + 2 + 1 + 4);
-        let m = Message::from_vec(&query).unwrap();
-        assert_eq!(m.metadata.id, 0xbeef);
-        assert_eq!(m.metadata.message_type, MessageType::Query);
-        assert!(m.metadata.recursion_desired);
-        assert_eq!(m.queries.len(), 1);
-        assert_eq!(m.queries[0].name(), &name);
-        assert_eq!(m.queries[0].query_type(), RecordType::TXT);
-        assert_eq!(m.edns.as_ref().map(|e| e.max_payload()), Some(EDNS_PAYLOAD));
-        assert!(m.answers.is_empty() && m.authorities.is_empty() && m.additionals.is_empty());
-    }
-
     #[test]
     fn echoed_questions_match_name_case_insensitively_and_type_exactly() {
         let (q, n) = encode(1, "ab.test", RecordType::A).unwrap();
@@ -906,17 +623,6 @@ mod tests {
         let (q97, _) = encode(1, "ab.test", RecordType::Unknown(0x61)).unwrap();
         assert!(!same_question(&q65[12..12 + n], &q97[12..12 + n]));
         assert!(!same_question(&ours[..n - 1], ours));
-    }
-
-    #[test]
-    fn names_compare_label_by_label() {
-        let wire = super::super::name::wire_name("Mx.Example.TEST").unwrap();
-        assert!(same_name(&wire, "mx.example.test"));
-        assert!(!same_name(&wire, "mx.example"));
-        assert!(!same_name(&wire, "mx.example.test.x"));
-        assert!(!same_name(&wire, "mx.exampl.test"));
-        let spaced = super::super::name::wire_name("a b.test").unwrap();
-        assert!(same_name(&spaced, "a b.test"));
     }
 
     #[test]
