@@ -1,6 +1,6 @@
 //! DNS audit throughput, latency and memory, against synthetic domains served on loopback.
 //!
-//!     cargo bench --bench dns_throughput            # everything (a few minutes)
+//!     cargo bench --bench dns_throughput            # everything (about a minute)
 //!     cargo bench --bench dns_throughput -- single  # or: batch, memory
 //!     cargo bench --bench dns_throughput -- serve 1000 20   # serve the world for profiling
 //!
@@ -11,7 +11,9 @@
 //! run records the server's answers, the measured run is answered from them, so the
 //! server's own CPU does not compete with the audit), with a per-answer delay standing in
 //! for the round-trip time; the audited binary is the release build, run as a child process.
-//! Results are printed as Markdown rows for BENCHMARKS.md.
+//! Each batch scenario is measured several times ([`RUNS`]) and reported as the median with
+//! the range: this VM's speed drifts from run to run. Results are printed as Markdown rows
+//! for BENCHMARKS.md.
 
 mod replay;
 
