@@ -6,7 +6,7 @@ pub static MTA_STS_MISSING: CodeInfo = CodeInfo {
     id: "mta-sts-missing",
     area: Area::MtaSts,
     default_severity: Severity::Note,
-    summary: "No MTA-STS record: senders deliver to this domain with opportunistic TLS that an attacker can strip.",
+    summary: "No MTA-STS record: senders deliver to this domain with opportunistic TLS that an attacker can strip. Not raised for a domain that takes no mail (null MX, or no MX and no address).",
     remediation: "Serve a policy at https://mta-sts.<domain>/.well-known/mta-sts.txt (\"version: STSv1\", \"mode: testing\", \"mx: <your MX>\", \"max_age: 86400\") and publish TXT at _mta-sts.<domain>: \"v=STSv1; id=20250101000000\".",
     reference: "RFC 8461 3",
 };

@@ -6,7 +6,7 @@ pub mod parse;
 mod tests;
 
 use crate::check::{CheckOptions, Checked};
-use crate::dns::{DnsView, RType, codes::failure_finding};
+use crate::dns::{DnsView, Outcome, RType, Rdata, codes::failure_finding};
 use crate::report::{Evidence, Finding};
 use codes::*;
 use parse::Kind;
@@ -123,11 +123,38 @@ async fn one_record(
     }
 }
 
+/// Whether mail can be delivered to `domain` at all: to its MX hosts, else to its own
+/// address (the implicit MX, RFC 5321 5.1); a null MX (RFC 7505) says it takes none. `None`
+/// when a lookup failed. The MX check asks the same questions: they are asked once.
+async fn accepts_mail(dns: &DnsView, domain: &str) -> Option<bool> {
+    let mx = dns.query(domain, RType::MX).await;
+    match mx.outcome {
+        Outcome::Records => Some(
+            !mx.records
+                .iter()
+                .all(|r| matches!(r, Rdata::Mx { exchange, .. } if exchange.is_empty())),
+        ),
+        Outcome::NxDomain => Some(false),
+        Outcome::NoData => {
+            let (a, aaaa) =
+                tokio::join!(dns.query(domain, RType::A), dns.query(domain, RType::AAAA));
+            if !a.records.is_empty() || !aaaa.records.is_empty() {
+                Some(true)
+            } else if a.outcome.is_failure() || aaaa.outcome.is_failure() {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        _ => None,
+    }
+}
+
 pub async fn check(dns: &DnsView, domain: &str, _opts: &CheckOptions) -> Checked<PolicyRecords> {
     let domain = crate::dns::name::normalize(domain);
     let mut out = Checked::<PolicyRecords>::new();
     let (mut f1, mut f2, mut f3) = (Vec::new(), Vec::new(), Vec::new());
-    let ((sts, sts_facts), (rpt, rpt_facts), (_, bimi_facts)) = tokio::join!(
+    let ((sts, sts_facts), (rpt, rpt_facts), (_, bimi_facts), accepts_mail) = tokio::join!(
         one_record(
             dns,
             Kind::MtaSts,
@@ -149,9 +176,16 @@ pub async fn check(dns: &DnsView, domain: &str, _opts: &CheckOptions) -> Checked
             "the BIMI record",
             &mut f3
         ),
+        accepts_mail(dns, &domain),
     );
     let near_miss = |f: &[Finding], code| f.iter().any(|x| std::ptr::eq(x.code, code));
-    if matches!(sts, Seen::Absent) && !near_miss(&f1, &MTA_STS_SYNTAX_ERROR) {
+    // MTA-STS protects mail *to* the domain: a domain that takes none (a send-only
+    // subdomain without MX or address, a null MX) has nothing to protect. Unknown (a lookup
+    // failed): said as before.
+    if matches!(sts, Seen::Absent)
+        && accepts_mail != Some(false)
+        && !near_miss(&f1, &MTA_STS_SYNTAX_ERROR)
+    {
         f1.push(
             Finding::new(
                 &MTA_STS_MISSING,

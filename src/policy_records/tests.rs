@@ -2,7 +2,7 @@
 #![allow(clippy::type_complexity)]
 
 use super::*;
-use crate::dkim::testdns::{codes, txt, view};
+use crate::dkim::testdns::{codes, mx, txt, view};
 use crate::dns::Rdata;
 
 async fn run(records: Vec<(&str, Rdata)>) -> Checked<PolicyRecords> {
@@ -38,11 +38,64 @@ async fn all_three_good() {
 
 #[tokio::test]
 async fn absent_records() {
-    let c = run(vec![]).await;
+    let c = run(vec![("example.test", mx(10, "mx.example.test"))]).await;
     assert_eq!(codes(&c.findings), vec!["mta-sts-missing"]);
     assert!(c.facts.mta_sts.unwrap().record.is_none());
     let c = run(vec![("_mta-sts.example.test", txt("v=STSv1; id=1"))]).await;
     assert_eq!(codes(&c.findings), vec!["tls-rpt-missing"]);
+}
+
+/// MTA-STS only matters for a domain that takes mail: by MX, or by its own address (implicit
+/// MX). A send-only subdomain with neither, or a null MX, gets no mta-sts-missing.
+#[tokio::test]
+async fn mta_sts_missing_only_where_mail_is_accepted() {
+    let a = Rdata::A {
+        address: std::net::Ipv4Addr::new(192, 0, 2, 1),
+    };
+    let raised = |c: &Checked<PolicyRecords>| codes(&c.findings).contains(&"mta-sts-missing");
+    assert!(raised(
+        &run(vec![("example.test", mx(10, "mx.example.test"))]).await
+    ));
+    // Implicit MX: the domain's own address takes mail.
+    assert!(raised(&run(vec![("example.test", a)]).await));
+    // No MX and no address: nothing is delivered to it.
+    assert!(!raised(
+        &run(vec![("example.test", txt("v=spf1 -all"))]).await
+    ));
+    // A null MX says so explicitly; beside a real MX it does not.
+    assert!(!raised(&run(vec![("example.test", mx(0, ""))]).await));
+    assert!(raised(
+        &run(vec![
+            ("example.test", mx(0, "")),
+            ("example.test", mx(10, "mx.example.test"))
+        ])
+        .await
+    ));
+    // The MX lookup failed: whether it takes mail is unknown, so the note stays.
+    // (Offline with only a zone at _mta-sts: that record is absent, every other lookup an
+    // error.)
+    let dns = crate::dns::Dns::new(crate::dns::DnsConfig {
+        offline: true,
+        zones: vec![crate::dns::Zone {
+            origin: "_mta-sts.example.test".into(),
+            file: "sts.zone".into(),
+            records: vec![crate::dns::ZoneRecord {
+                name: "_mta-sts.example.test".into(),
+                ttl: 300,
+                data: Rdata::Soa {
+                    mname: "ns.test".into(),
+                    rname: "hostmaster.test".into(),
+                    serial: 1,
+                    minimum: 300,
+                },
+                line: 1,
+            }],
+        }],
+        ..Default::default()
+    })
+    .unwrap();
+    let c = check(&dns.view(), "example.test", &CheckOptions::default()).await;
+    assert!(raised(&c), "{:?}", codes(&c.findings));
 }
 
 #[tokio::test]
