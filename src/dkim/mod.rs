@@ -1,5 +1,6 @@
 //! DKIM key records (RFC 6376, 8301, 8463).
 
+pub mod arc_rules;
 pub mod assess;
 pub mod codes;
 pub mod der;

@@ -300,6 +300,7 @@ pub async fn verify_arc(dns: &Dns, message: &[u8], headers_only: bool) -> Option
     }
     let seeded = Seeded(Mutex::new(HashMap::new()));
     let mut keys: Vec<(String, String)> = Vec::new();
+    let mut weak_key: Option<String> = None;
     for (s, d) in parsed
         .as_headers
         .iter()
@@ -314,7 +315,15 @@ pub async fn verify_arc(dns: &Dns, message: &[u8], headers_only: bool) -> Option
     {
         let key = (s.to_ascii_lowercase(), d.to_ascii_lowercase());
         if !keys.contains(&key) {
-            seed_key(dns, &seeded, &key.0, &key.1).await;
+            let (_, bits) = seed_key(dns, &seeded, &key.0, &key.1).await;
+            // RFC 8301 3.2: verifiers must not accept RSA keys under 1024 bits (mail-auth
+            // verifies with any size). 256 is an Ed25519 key.
+            if let Some(bits) = bits.filter(|&b| b < 1024 && b != 256) {
+                weak_key.get_or_insert(format!(
+                    "the key {}._domainkey.{} is {bits} bits: RSA keys under 1024 bits are not accepted (RFC 8301 3.2)",
+                    key.0, key.1
+                ));
+            }
             keys.push(key);
         }
     }
@@ -339,7 +348,14 @@ pub async fn verify_arc(dns: &Dns, message: &[u8], headers_only: bool) -> Option
     let out = auth
         .verify_arc(Parameters::new(&parsed).with_txt_cache(&seeded))
         .await;
-    let (result, reason) = result_parts(out.result());
+    let (mut result, mut reason) = result_parts(out.result());
+    // Rules mail-auth does not enforce make a chain it passed (or found incomplete) fail.
+    if matches!(result, "pass" | "none" | "neutral")
+        && let Some(problem) = super::arc_rules::structural_problem(&wire).or(weak_key)
+    {
+        result = "fail";
+        reason = Some(problem);
+    }
     Some(ArcCheck {
         result: result.to_string(),
         reason,
