@@ -33,7 +33,8 @@ pub fn cname(target: &str) -> Rdata {
     }
 }
 
-fn soa() -> Rdata {
+/// The SOA every test zone has at its apex.
+pub fn soa() -> Rdata {
     Rdata::Soa {
         mname: "ns.test".into(),
         rname: "hostmaster.test".into(),

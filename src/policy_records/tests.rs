@@ -82,12 +82,7 @@ async fn mta_sts_missing_only_where_mail_is_accepted() {
             records: vec![crate::dns::ZoneRecord {
                 name: "_mta-sts.example.test".into(),
                 ttl: 300,
-                data: Rdata::Soa {
-                    mname: "ns.test".into(),
-                    rname: "hostmaster.test".into(),
-                    serial: 1,
-                    minimum: 300,
-                },
+                data: crate::dkim::testdns::soa(),
                 line: 1,
             }],
         }],
