@@ -42,8 +42,12 @@ pub struct SpfFact {
 #[derive(Clone, Debug, Serialize)]
 pub struct DmarcFact {
     pub from_domain: String,
-    /// Where the record in force was found (RFC 7489 discovery); null when none.
+    /// Where the record in force was found: by RFC 7489 discovery, else by the RFC 9989 tree
+    /// walk (as the domain audit decides); null when none.
     pub policy_domain: Option<String>,
+    /// Where each discovery method finds the record (null: none, or a lookup failed).
+    pub policy_domain_7489: Option<String>,
+    pub policy_domain_9989: Option<String>,
     pub record: Option<String>,
     /// The policy that applies to this From domain (`p=`, or `sp=` for a subdomain).
     pub policy: Option<String>,
@@ -53,6 +57,12 @@ pub struct DmarcFact {
     pub dkim_aligned: bool,
     /// `pass`, `fail`, `none` (no record), `temperror` (the lookup failed).
     pub result: String,
+    /// Both methods completed and found different records (a finding says which).
+    #[serde(skip)]
+    pub discovery_disagrees: bool,
+    /// RFC 7489's organizational domain (Public Suffix List), for that finding.
+    #[serde(skip)]
+    pub org_domain_7489: String,
 }
 
 fn is_internal(ip: IpAddr) -> bool {
@@ -203,12 +213,23 @@ pub async fn dmarc(
     spf: Option<&SpfFact>,
     dkim: &[SignatureCheck],
 ) -> DmarcFact {
-    let found = discovery::discover_7489(view, from_domain).await;
-    let record = found.policy_domain.as_ref().and_then(|pd| {
-        found.lookups.iter().find_map(|l| match &l.found {
-            Found::One(r) if &l.domain == pd => Some(r.clone()),
-            _ => None,
-        })
+    let (found, walk) = tokio::join!(
+        discovery::discover_7489(view, from_domain),
+        discovery::tree_walk(view, from_domain)
+    );
+    let in_force = found
+        .policy_domain
+        .clone()
+        .or_else(|| walk.policy_domain.clone());
+    let record = in_force.as_ref().and_then(|pd| {
+        found
+            .lookups
+            .iter()
+            .chain(&walk.lookups)
+            .find_map(|l| match &l.found {
+                Found::One(r) if &l.domain == pd => Some(r.clone()),
+                _ => None,
+            })
     });
     let parsed = record.as_deref().map(|r| parse::parse(r).record);
     let adkim_strict = parsed
@@ -217,7 +238,7 @@ pub async fn dmarc(
         .unwrap_or(false);
     let aspf_strict = parsed.as_ref().and_then(|p| p.aspf_strict).unwrap_or(false);
     let policy: Option<Policy> = parsed.as_ref().and_then(|p| {
-        if found.policy_domain.as_deref() == Some(from_domain) {
+        if in_force.as_deref() == Some(from_domain) {
             p.p
         } else {
             p.sp.or(p.p)
@@ -234,7 +255,7 @@ pub async fn dmarc(
         .iter()
         .any(|c| c.result == "pass" && aligned(&c.domain, from_domain, adkim_strict));
     let result = if record.is_none() {
-        if found.incomplete {
+        if found.incomplete || walk.incomplete {
             "temperror"
         } else {
             "none"
@@ -246,7 +267,13 @@ pub async fn dmarc(
     };
     DmarcFact {
         from_domain: from_domain.to_string(),
-        policy_domain: found.policy_domain.clone(),
+        policy_domain: in_force,
+        discovery_disagrees: !found.incomplete
+            && !walk.incomplete
+            && found.policy_domain != walk.policy_domain,
+        org_domain_7489: found.org_domain.clone(),
+        policy_domain_7489: found.policy_domain.clone(),
+        policy_domain_9989: walk.policy_domain.clone(),
         record,
         policy: policy.map(|p| p.as_str().to_string()),
         adkim: if adkim_strict { "s" } else { "r" }.into(),
@@ -259,7 +286,32 @@ pub async fn dmarc(
 
 pub fn dmarc_findings(d: &DmarcFact) -> Vec<Finding> {
     let name = format!("_dmarc.{}", d.from_domain);
-    match d.result.as_str() {
+    let mut out = Vec::new();
+    if d.discovery_disagrees {
+        let show = |d: &Option<String>| match d {
+            Some(d) => format!("_dmarc.{d}"),
+            None => "no record".to_string(),
+        };
+        out.push(
+            Finding::new(
+                &crate::dmarc::codes::DMARC_DISCOVERY_DISAGREES,
+                name.clone(),
+                format!(
+                    "for {}, RFC 7489 discovery (Public Suffix List, organizational domain {}) finds {}, \
+                     the RFC 9989 tree walk finds {}: receivers apply different policies to this message",
+                    d.from_domain,
+                    d.org_domain_7489,
+                    show(&d.policy_domain_7489),
+                    show(&d.policy_domain_9989)
+                ),
+            )
+            .remediation(format!(
+                "Publish one DMARC record at _dmarc.{} itself; both discovery methods find it first.",
+                d.from_domain
+            )),
+        );
+    }
+    out.extend(match d.result.as_str() {
         "none" => vec![Finding::new(
             &codes::NO_DMARC,
             name,
@@ -291,7 +343,8 @@ pub fn dmarc_findings(d: &DmarcFact) -> Vec<Finding> {
             ]
         }
         _ => Vec::new(),
-    }
+    });
+    out
 }
 
 pub fn hop_findings(chain: &Chain) -> Vec<Finding> {
@@ -333,4 +386,60 @@ pub fn hop_findings(chain: &Chain) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dkim::testdns::{codes, txt, view};
+
+    /// `_dmarc.b.example.com` below the organizational domain's own record: RFC 7489 goes
+    /// from a.b.example.com straight to example.com, the RFC 9989 walk stops at b.example.com.
+    #[tokio::test]
+    async fn dmarc_by_both_discovery_methods() {
+        let both = view(&[(
+            "example.com",
+            vec![
+                ("_dmarc.example.com", txt("v=DMARC1; p=reject")),
+                ("_dmarc.b.example.com", txt("v=DMARC1; p=none")),
+            ],
+        )]);
+        let d = dmarc(&both, "a.b.example.com", None, &[]).await;
+        assert_eq!(d.policy_domain_7489.as_deref(), Some("example.com"));
+        assert_eq!(d.policy_domain_9989.as_deref(), Some("b.example.com"));
+        // In force: RFC 7489's, as most receivers still do.
+        assert_eq!(d.policy_domain.as_deref(), Some("example.com"));
+        assert_eq!(d.policy.as_deref(), Some("reject"));
+        assert_eq!(d.result, "fail");
+        let f = dmarc_findings(&d);
+        assert_eq!(
+            codes(&f),
+            vec!["dmarc-discovery-disagrees", "inspect-dmarc-fail"]
+        );
+        assert!(
+            f[0].message.contains("_dmarc.b.example.com"),
+            "{}",
+            f[0].message
+        );
+
+        // Only the intermediate record: RFC 7489 finds none, the walk's is in force.
+        let walk_only = view(&[(
+            "example.com",
+            vec![("_dmarc.b.example.com", txt("v=DMARC1; p=quarantine"))],
+        )]);
+        let d = dmarc(&walk_only, "a.b.example.com", None, &[]).await;
+        assert_eq!(d.policy_domain_7489, None);
+        assert_eq!(d.policy_domain.as_deref(), Some("b.example.com"));
+        assert_eq!(d.policy.as_deref(), Some("quarantine"));
+        assert_eq!(d.result, "fail");
+
+        // One record at the From domain: both agree, no disagreement.
+        let same = view(&[(
+            "example.com",
+            vec![("_dmarc.example.com", txt("v=DMARC1; p=none"))],
+        )]);
+        let d = dmarc(&same, "example.com", None, &[]).await;
+        assert!(!d.discovery_disagrees);
+        assert_eq!(codes(&dmarc_findings(&d)), vec!["inspect-dmarc-fail"]);
+    }
 }
