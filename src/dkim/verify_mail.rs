@@ -301,15 +301,15 @@ pub async fn verify_arc(dns: &Dns, message: &[u8], headers_only: bool) -> Option
     let seeded = Seeded(Mutex::new(HashMap::new()));
     let mut keys: Vec<(String, String)> = Vec::new();
     let mut weak_key: Option<String> = None;
-    for (s, d) in parsed
+    for (s, d, a) in parsed
         .as_headers
         .iter()
-        .map(|h| (&h.header.s, &h.header.d))
+        .map(|h| (&h.header.s, &h.header.d, h.header.a))
         .chain(
             parsed
                 .ams_headers
                 .iter()
-                .map(|h| (&h.header.s, &h.header.d)),
+                .map(|h| (&h.header.s, &h.header.d, h.header.a)),
         )
         .take(2 * MAX_SIGNATURES)
     {
@@ -317,8 +317,9 @@ pub async fn verify_arc(dns: &Dns, message: &[u8], headers_only: bool) -> Option
         if !keys.contains(&key) {
             let (_, bits) = seed_key(dns, &seeded, &key.0, &key.1).await;
             // RFC 8301 3.2: verifiers must not accept RSA keys under 1024 bits (mail-auth
-            // verifies with any size). 256 is an Ed25519 key.
-            if let Some(bits) = bits.filter(|&b| b < 1024 && b != 256) {
+            // verifies with any size).
+            let rsa = a != mail_auth::common::crypto::Algorithm::Ed25519Sha256;
+            if let Some(bits) = bits.filter(|&b| rsa && b < 1024) {
                 weak_key.get_or_insert(format!(
                     "the key {}._domainkey.{} is {bits} bits: RSA keys under 1024 bits are not accepted (RFC 8301 3.2)",
                     key.0, key.1

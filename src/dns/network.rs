@@ -41,7 +41,7 @@ use tokio::time::Instant;
 const SOCKETS_PER_SERVER: usize = 4;
 /// Receive buffer asked for each UDP socket (the kernel may grant less: see [`slots_for`]).
 const RECV_BUFFER: usize = 4 << 20;
-/// Kernel memory one queued datagram of up to [`EDNS_PAYLOAD`] bytes can take (skb overhead
+/// Kernel memory one queued datagram of up to [`super::wire::EDNS_PAYLOAD`] bytes can take (skb overhead
 /// included), to size the questions in flight per socket.
 const DATAGRAM_TRUESIZE: usize = 2304;
 /// Questions in flight on one socket, at most (4096 per server with [`SOCKETS_PER_SERVER`]).
@@ -473,6 +473,7 @@ async fn read_loop(socket: Arc<UdpSocket>, pending: Arc<Mutex<PendingTable>>) {
     }
 }
 
+/// One question over a fresh TCP connection (RFC 7766 framing); the caller bounds the time.
 async fn tcp_exchange(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(server).await?;
     let _ = stream.set_nodelay(true);
@@ -567,7 +568,6 @@ fn same_question(echoed: &[u8], ours: &[u8]) -> bool {
         && echoed[name..] == ours[name..]
 }
 
-/// A hickory name equals ours (raw labels joined by dots), ignoring ASCII case.
 #[cfg(test)]
 mod tests {
     use super::*;

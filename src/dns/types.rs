@@ -219,7 +219,7 @@ pub enum Source {
 }
 
 /// The answer to one (name, type) question. Serialised as one flat object (the outcome's tag
-/// and fields inline, see [`Answer::serialize_fields`]).
+/// and fields inline, see `Answer::serialize_fields`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub name: String,
