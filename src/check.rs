@@ -5,6 +5,7 @@
 
 use crate::report::Finding;
 use std::net::IpAddr;
+use std::time::Instant;
 
 /// Options for the DNS checks of one domain, resolved from the command line.
 #[derive(Clone, Debug, Default)]
@@ -39,4 +40,9 @@ impl<F> Checked<F> {
     pub fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
     }
+}
+
+/// Milliseconds since `since`, to a tenth: the elapsed times of the report.
+pub fn millis(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
 }

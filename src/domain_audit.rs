@@ -1,6 +1,7 @@
 //! The DNS audit of one domain: every check, concurrently, on one shared DNS layer.
 
 use crate::check::CheckOptions;
+pub use crate::check::millis;
 use crate::dns::{Dns, Outcome, RType, codes as dns_codes};
 use crate::report::{DomainFacts, DomainReport, Finding};
 use std::time::Instant;
@@ -65,8 +66,4 @@ pub async fn audit_domain(dns: &Dns, domain: &str, opts: &CheckOptions) -> Domai
 fn dedup(findings: &mut Vec<Finding>) {
     let mut seen = std::collections::HashSet::new();
     findings.retain(|f| seen.insert((f.code.id, f.subject.clone(), f.message.clone())));
-}
-
-pub fn millis(since: Instant) -> f64 {
-    (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
 }

@@ -5,20 +5,21 @@
 
 pub mod alignment;
 pub mod codes;
+pub mod facts;
 pub mod profile;
 pub mod provider;
 pub mod summary;
 
 use crate::check::CheckOptions;
-use crate::cli::send_settings::{KeyChoice, SendPlan};
 use crate::config::Loaded;
 use crate::config::address::parse_mailbox;
 use crate::dmarc::orgdomain::organizational_domain;
 use crate::dns::{Dns, RType};
+use crate::passcode::plan::{KeyChoice, SendPlan};
 use crate::report::{DomainFacts, DomainReport, Finding};
 use crate::smtp::{ProbeInput, SmtpFacts};
-use alignment::{AlignmentPrediction, Identities, Tri};
-use serde::Serialize;
+use alignment::{Identities, Tri};
+pub use facts::{AuditFacts, ReverseDns};
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -35,34 +36,6 @@ const MARKETING_SPF: &[(&str, &str)] = &[
     ("spf.sendinblue.com", "Brevo (Sendinblue)"),
     ("_spf.klaviyo.com", "Klaviyo"),
 ];
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ReverseDns {
-    pub ip: String,
-    pub ptr: Vec<String>,
-    /// A PTR name resolves back to the IP.
-    pub forward_confirmed: bool,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct AuditFacts {
-    /// `READY`, `READY WITH WARNINGS` or `NOT READY`.
-    pub verdict: &'static str,
-    pub fixes: Vec<summary::Fix>,
-    /// What the probe predicts for the connector (`will-send`, `will-fail`…).
-    pub smtp_verdict: Option<crate::smtp::Verdict>,
-    pub alignment: AlignmentPrediction,
-    pub mailbox_providers: Vec<profile::Rule>,
-    pub provider: Option<&'static str>,
-    pub reverse_dns: Vec<ReverseDns>,
-    /// The records the recognised provider needs, checked in DNS.
-    pub provider_requirements: Vec<provider::Requirement>,
-    /// Whether a test passcode mail was sent (`--to`) and accepted.
-    pub test_mail: Option<String>,
-    /// A non-SMTP connector (SendGrid, Mailgun, SES, Postmark, Aliyun, HTTP): its facts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connector: Option<crate::connectors::run::ConnectorFacts>,
-}
 
 pub struct AuditRun {
     pub targets: Vec<DomainReport>,
@@ -180,7 +153,7 @@ pub async fn run(
         );
     }
     let view = dns.view();
-    let composed = crate::commands::send::compose(loaded, plan, probe, &view)
+    let composed = crate::passcode::compose::compose(loaded, plan, probe, &view)
         .await
         .ok();
 

@@ -7,38 +7,9 @@ use super::smtp_settings::{load_config, probe_input};
 use crate::config::Loaded;
 use crate::config::address::parse_mailbox;
 use crate::dns::DnsConfig;
+pub use crate::passcode::plan::{KeyChoice, SendPlan};
 use crate::smtp::ProbeInput;
 use std::path::PathBuf;
-
-/// Where the signing key comes from.
-pub enum KeyChoice {
-    /// `--dkim-key FILE --dkim-selector S [--dkim-domain D]` (PEM text, a secret).
-    Flags {
-        pem: crate::config::Secret,
-        selector: String,
-        domain: Option<String>,
-    },
-    /// The config's `dkim: {domainName, keySelector, privateKey}`, as nodemailer uses it.
-    Config {
-        pem: Option<crate::config::Secret>,
-        selector: Option<String>,
-        domain: Option<String>,
-    },
-    None,
-}
-
-/// What to send, to whom, signed how: shared by `send` and `audit --to`.
-pub struct SendPlan {
-    pub to: String,
-    pub usage: String,
-    pub code: String,
-    pub test_marker: bool,
-    pub key: KeyChoice,
-    /// `--dry-run --out FILE`: write instead of sending.
-    pub out: Option<PathBuf>,
-    /// Deliver to `to` (when `out` is not set). `false`: build, sign and verify only.
-    pub deliver: bool,
-}
 
 pub struct SendSettings {
     pub loaded: Loaded,

@@ -285,7 +285,7 @@ pub async fn send(
         }
     };
     let result = tokio::time::timeout(timeout, run).await;
-    facts.latency_ms = crate::domain_audit::millis(started);
+    facts.latency_ms = crate::check::millis(started);
     facts.result = match result {
         Err(_) => Err(format!(
             "no complete answer within {} ms",

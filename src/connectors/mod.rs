@@ -8,6 +8,7 @@
 
 pub mod aliyun;
 pub mod codes;
+pub mod facts;
 pub mod guard;
 pub mod http_email;
 pub mod http_probe;

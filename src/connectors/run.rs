@@ -2,7 +2,8 @@
 //! the provider's records, alignment as the provider sends, the HTTP probe, and with
 //! `--online` the provider's read-only API calls.
 
-use super::requirements::{self, Requirement};
+use super::facts::ConnectorFacts;
+use super::requirements;
 use super::{Checked, Kind, codes, http_probe, online};
 use crate::audit::alignment::{self, Identities, Tri};
 use crate::audit::{AuditFacts, AuditRun};
@@ -10,28 +11,7 @@ use crate::check::CheckOptions;
 use crate::dns::Dns;
 use crate::report::{DomainFacts, DomainReport, Evidence, Finding};
 use crate::smtp::tls::CertVerdict;
-use serde::Serialize;
 use std::time::{Duration, Instant};
-
-/// What the connector audit adds to the `audit` block of the JSON report.
-#[derive(Clone, Debug, Serialize)]
-pub struct ConnectorFacts {
-    pub connector: Kind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sending_domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_endpoint: Option<String>,
-    pub requirements: Vec<Requirement>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_probe: Option<http_probe::HttpProbeFacts>,
-    /// `--online`: the provider's read-only API calls and what they said.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<online::ApiFacts>,
-}
 
 pub struct Options {
     pub probe_endpoint: bool,

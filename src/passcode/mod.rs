@@ -3,7 +3,9 @@
 
 pub mod build;
 pub mod codes;
+pub mod compose;
 pub mod lint;
+pub mod plan;
 pub mod render;
 
 use crate::dkim::verify_mail::SignatureCheck;

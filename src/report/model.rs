@@ -136,7 +136,7 @@ pub struct Report {
     pub elapsed_ms: f64,
     /// `audit` and `demo`: the verdict, the ranked fixes and the cross-checks.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit: Option<crate::audit::AuditFacts>,
+    pub audit: Option<crate::audit::facts::AuditFacts>,
 }
 
 impl Report {

@@ -2,9 +2,9 @@
 //! fixes, the alignment prediction and the mailbox providers' rules.
 
 use super::text::printable;
-use crate::audit::AuditFacts;
 use crate::audit::alignment::Tri;
-use crate::connectors::run::ConnectorFacts;
+use crate::audit::facts::AuditFacts;
+use crate::connectors::facts::ConnectorFacts;
 
 /// (headline, lines): the headline is `READY` / `READY WITH WARNINGS` / `NOT READY`.
 pub fn summary(a: &AuditFacts) -> (String, Vec<String>) {
