@@ -107,7 +107,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let facts = domain_report.as_ref().map_or(&empty, |r| &r.facts);
     let mut reqs = requirements::Outcome::default();
     if let Some(d) = &from {
-        reqs = requirements::check(c, &view, facts, d, &opts.hints).await;
+        reqs = requirements::check(c, &view, facts.spf.as_ref(), d, &opts.hints).await;
     }
     findings.extend(reqs.findings);
 

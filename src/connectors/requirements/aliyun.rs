@@ -10,7 +10,8 @@ use super::{Outcome, dkim_key, location, spf_found};
 use crate::audit::alignment::Tri;
 use crate::connectors::{Checked, codes};
 use crate::dns::DnsView;
-use crate::report::{DomainFacts, Finding};
+use crate::report::Finding;
+use crate::spf::SpfFacts;
 
 /// Regions whose selector is tried when the configured one has no key (the regions
 /// DirectMail is known to be offered in; see `connectors::aliyun`).
@@ -37,10 +38,16 @@ pub fn spf_include(region: &str) -> String {
     }
 }
 
-pub async fn check(out: &mut Outcome, c: &Checked, dns: &DnsView, facts: &DomainFacts, from: &str) {
+pub async fn check(
+    out: &mut Outcome,
+    c: &Checked,
+    dns: &DnsView,
+    spf: Option<&SpfFacts>,
+    from: &str,
+) {
     let region = region_of(c.region.as_deref()).to_string();
     let include = spf_include(&region);
-    let tree = facts.spf.as_ref().and_then(|s| s.tree.as_ref());
+    let tree = spf.and_then(|s| s.tree.as_ref());
     let (status, found) = spf_found(tree, from, &include);
     out.require(
         format!("{from} TXT (SPF)"),

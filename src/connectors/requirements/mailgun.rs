@@ -8,13 +8,14 @@ use super::{Hints, Outcome, dkim_key, location, mx_hosts, spf_found, spf_tree};
 use crate::audit::alignment::Tri;
 use crate::connectors::{Checked, codes};
 use crate::dns::DnsView;
-use crate::report::{DomainFacts, Finding};
+use crate::report::Finding;
+use crate::spf::SpfFacts;
 
 pub async fn check(
     out: &mut Outcome,
     c: &Checked,
     dns: &DnsView,
-    facts: &DomainFacts,
+    spf: Option<&SpfFacts>,
     from: &str,
     hints: &Hints,
 ) {
@@ -27,7 +28,7 @@ pub async fn check(
         format!("Mailgun bounces as bounce+…@{sending} (the config's domain)"),
     ));
 
-    let tree = spf_tree(dns, facts, from, &sending).await;
+    let tree = spf_tree(dns, spf, from, &sending).await;
     let (status, found) = spf_found(tree.as_ref(), &sending, "mailgun.org");
     out.require(
         format!("{sending} TXT (SPF)"),

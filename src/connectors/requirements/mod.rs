@@ -17,8 +17,8 @@ use super::{Checked, Kind};
 use crate::audit::alignment::Tri;
 use crate::dkim::assess::{State, assess_selector};
 use crate::dns::{DnsView, RType, Rdata};
-use crate::report::{DomainFacts, Finding};
-use crate::spf::SpfNode;
+use crate::report::Finding;
+use crate::spf::{SpfFacts, SpfNode};
 use serde::Serialize;
 
 /// One record the provider needs.
@@ -88,17 +88,17 @@ pub fn selectors(c: &Checked, hints: &Hints) -> Vec<String> {
 pub async fn check(
     c: &Checked,
     dns: &DnsView,
-    facts: &DomainFacts,
+    spf: Option<&SpfFacts>,
     from: &str,
     hints: &Hints,
 ) -> Outcome {
     let mut out = Outcome::default();
     match c.kind {
         Kind::SendGrid => sendgrid::check(&mut out, dns, from, hints).await,
-        Kind::Mailgun => mailgun::check(&mut out, c, dns, facts, from, hints).await,
+        Kind::Mailgun => mailgun::check(&mut out, c, dns, spf, from, hints).await,
         Kind::AwsSes => ses::check(&mut out, c, dns, from, hints).await,
         Kind::Postmark => postmark::check(&mut out, dns, from, hints).await,
-        Kind::AliyunDm => aliyun::check(&mut out, c, dns, facts, from).await,
+        Kind::AliyunDm => aliyun::check(&mut out, c, dns, spf, from).await,
         Kind::Smtp | Kind::HttpEmail => {}
     }
     out
@@ -165,9 +165,14 @@ async fn dkim_key(dns: &DnsView, selector: &str, domain: &str) -> Result<String,
 }
 
 /// The SPF tree of `domain`: the From domain's from the audit's facts, another's walked.
-async fn spf_tree(dns: &DnsView, facts: &DomainFacts, from: &str, domain: &str) -> Option<SpfNode> {
+async fn spf_tree(
+    dns: &DnsView,
+    spf: Option<&SpfFacts>,
+    from: &str,
+    domain: &str,
+) -> Option<SpfNode> {
     if domain == from {
-        return facts.spf.as_ref().and_then(|s| s.tree.clone());
+        return spf.and_then(|s| s.tree.clone());
     }
     let walk = crate::spf::walk::walk(dns, domain, None, "").await;
     walk.tree.record.is_some().then_some(walk.tree)
