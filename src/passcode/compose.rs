@@ -3,10 +3,14 @@
 //! sent, then deliver it once through the same SMTP session the probe uses (or write it
 //! with `--dry-run --out`). Shared by `send` and `audit --to`.
 //!
-//! Why not lettre for the delivery: the probe's session already follows nodemailer's rules
-//! (blind STARTTLS under requireTLS, tls.ca replacing the public roots, a pinned leaf
-//! certificate, its AUTH choice), which lettre cannot reproduce; sending through the same
-//! session means the mail goes exactly the way the prediction was made.
+//! Why not lettre for the delivery (checked against lettre 0.11.23's source; the details are
+//! in docs/architecture.md): its connection reads and drops the greeting and sends EHLO itself
+//! (no HELO fallback), upgrades with STARTTLS only when EHLO advertised it (nodemailer sends it
+//! blind under requireTLS), takes no rustls `ClientConfig` (no recording verifier, no pinned
+//! self-signed leaf) and tells neither the TLS version nor the cipher suite. lettre could take
+//! tls.ca as the only roots and nodemailer's AUTH choice, but the delivery session's facts are
+//! in the report: sending through the probe's session keeps them, and the mail goes exactly
+//! the way the prediction was made.
 
 use super::plan::{KeyChoice, SendPlan};
 use super::{MessageFacts, SigningFacts, build, codes, lint, render};
