@@ -438,23 +438,19 @@ fn layer_of<'a>(layers: &'a [Layer], module: &[String]) -> Option<&'a Layer> {
         .map(|(l, _)| l)
 }
 
-/// The imports against the rule (one message each), and how many paths were checked.
-fn violations(files: &[SourceFile], layers: &[Layer]) -> (Vec<String>, usize) {
+/// One path in one file, resolved to the module it reaches.
+struct Reference {
+    file: usize,
+    line: usize,
+    written: String,
+    target: ModPath,
+}
+
+/// Every `crate::`/`super::` path of the tree that reaches another module.
+fn references(files: &[SourceFile]) -> Vec<Reference> {
     let tree = Tree::new(files);
     let mut out = Vec::new();
-    let mut checked = 0;
-    for f in files {
-        if f.module.is_empty() {
-            continue; // lib.rs: only the module list
-        }
-        let Some(own) = layer_of(layers, &f.module) else {
-            out.push(format!(
-                "{}: module {} is in no layer of docs/architecture.md's table: add it there",
-                f.path.display(),
-                f.module.join("::")
-            ));
-            continue;
-        };
+    for (file, f) in files.iter().enumerate() {
         let inline = inline_modules(&f.code);
         for w in written_paths(&f.code) {
             // `super` counts from the innermost inline module around the path.
@@ -472,32 +468,137 @@ fn violations(files: &[SourceFile], layers: &[Layer]) -> (Vec<String>, usize) {
             if target == f.module || target.is_empty() {
                 continue;
             }
-            checked += 1;
-            let line = f.code[..w.offset].matches('\n').count() + 1;
-            match layer_of(layers, &target) {
-                None => out.push(format!(
-                    "{}:{line}: `{}` reaches {}, which is in no layer of docs/architecture.md's table",
-                    f.path.display(),
-                    w.segments.join("::"),
-                    target.join("::")
-                )),
-                Some(t) if t.rank > own.rank => out.push(format!(
-                    "{}:{line}: `{}` reaches {} (layer {} {}) from {} (layer {} {}): a module may \
-                     use only its own layer and the layers below (docs/architecture.md)",
-                    f.path.display(),
-                    w.segments.join("::"),
-                    target.join("::"),
-                    t.rank,
-                    t.name,
-                    f.module.join("::"),
-                    own.rank,
-                    own.name
-                )),
-                Some(_) => {}
+            out.push(Reference {
+                file,
+                line: f.code[..w.offset].matches('\n').count() + 1,
+                written: w.segments.join("::"),
+                target,
+            });
+        }
+    }
+    out
+}
+
+/// The imports against the rule (one message each), and how many paths were checked.
+fn violations(files: &[SourceFile], layers: &[Layer]) -> (Vec<String>, usize) {
+    let mut out = Vec::new();
+    for f in files {
+        if !f.module.is_empty() && layer_of(layers, &f.module).is_none() {
+            out.push(format!(
+                "{}: module {} is in no layer of docs/architecture.md's table: add it there",
+                f.path.display(),
+                f.module.join("::")
+            ));
+        }
+    }
+    let refs = references(files);
+    for r in &refs {
+        let f = &files[r.file];
+        // lib.rs holds only the module list.
+        let Some(own) = layer_of(layers, &f.module) else {
+            continue;
+        };
+        match layer_of(layers, &r.target) {
+            None => out.push(format!(
+                "{}:{}: `{}` reaches {}, which is in no layer of docs/architecture.md's table",
+                f.path.display(),
+                r.line,
+                r.written,
+                r.target.join("::")
+            )),
+            Some(t) if t.rank > own.rank => out.push(format!(
+                "{}:{}: `{}` reaches {} (layer {} {}) from {} (layer {} {}): a module may \
+                 use only its own layer and the layers below (docs/architecture.md)",
+                f.path.display(),
+                r.line,
+                r.written,
+                r.target.join("::"),
+                t.rank,
+                t.name,
+                f.module.join("::"),
+                own.rank,
+                own.name
+            )),
+            Some(_) => {}
+        }
+    }
+    (out, refs.len())
+}
+
+/// Import cycles among files (strongly connected components of more than one file) that
+/// span more than one top-level module: a cycle inside one module is that module's business.
+fn cycles_across_modules(files: &[SourceFile]) -> Vec<Vec<String>> {
+    let mut graph: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
+    for f in files {
+        graph.entry(f.module.clone()).or_default();
+    }
+    for r in references(files) {
+        graph
+            .entry(files[r.file].module.clone())
+            .or_default()
+            .insert(r.target.clone());
+        graph.entry(r.target).or_default();
+    }
+    // Tarjan's algorithm; the graph has a few hundred nodes, so recursion depth is bounded.
+    struct State<'g> {
+        graph: &'g BTreeMap<ModPath, BTreeSet<ModPath>>,
+        index: BTreeMap<&'g ModPath, usize>,
+        low: BTreeMap<&'g ModPath, usize>,
+        stack: Vec<&'g ModPath>,
+        on_stack: BTreeSet<&'g ModPath>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'g>(s: &mut State<'g>, v: &'g ModPath) {
+        let n = s.index.len();
+        s.index.insert(v, n);
+        s.low.insert(v, n);
+        s.stack.push(v);
+        s.on_stack.insert(v);
+        for w in &s.graph[v] {
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let lw = s.low[w];
+                let lv = s.low.get_mut(v).expect("visited");
+                *lv = (*lv).min(lw);
+            } else if s.on_stack.contains(w) {
+                let iw = s.index[w];
+                let lv = s.low.get_mut(v).expect("visited");
+                *lv = (*lv).min(iw);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut component = Vec::new();
+            while let Some(w) = s.stack.pop() {
+                s.on_stack.remove(w);
+                component.push(w.join("::"));
+                if w == v {
+                    break;
+                }
+            }
+            let tops: BTreeSet<&str> = component
+                .iter()
+                .map(|m| m.split("::").next().unwrap_or(""))
+                .collect();
+            if tops.len() > 1 {
+                component.sort();
+                s.found.push(component);
             }
         }
     }
-    (out, checked)
+    let mut state = State {
+        graph: &graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !state.index.contains_key(v) {
+            visit(&mut state, v);
+        }
+    }
+    state.found
 }
 
 fn page() -> String {
@@ -523,6 +624,21 @@ fn every_import_points_down_the_layers() {
     );
     // The scan saw the tree's imports (not an empty or misread src/).
     assert!(checked > 500, "only {checked} cross-module paths found");
+}
+
+#[test]
+fn no_import_cycle_spans_two_modules() {
+    let files = read_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let cycles = cycles_across_modules(&files);
+    assert!(
+        cycles.is_empty(),
+        "import cycles across modules (each line: files that reach one another):\n{}",
+        cycles
+            .iter()
+            .map(|c| c.join(" -> "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
@@ -594,6 +710,36 @@ fn an_upward_import_is_named_with_file_and_line() {
         bad[1].starts_with("src/audit/alignment.rs:2: `super::run` reaches audit (layer 3 run)"),
         "{}",
         bad[1]
+    );
+}
+
+#[test]
+fn a_cycle_across_modules_is_found_and_one_inside_a_module_is_not() {
+    let files = [
+        file(
+            "src/report/mod.rs",
+            "pub fn render() { crate::audit::run(); }\n",
+        ),
+        file("src/audit/mod.rs", "pub mod facts;\npub fn run() {}\n"),
+        file("src/audit/facts.rs", "use crate::report::render;\n"),
+        file("src/dns/zone.rs", "use super::zone_parser::parse;\n"),
+        file("src/dns/zone_parser.rs", "use super::zone::Zone;\n"),
+        file("src/dns/mod.rs", "pub mod zone;\npub mod zone_parser;\n"),
+    ];
+    // report -> audit (mod.rs) only; audit::facts -> report: no cycle yet.
+    assert!(cycles_across_modules(&files).is_empty());
+    let mut files = files.into_iter().collect::<Vec<_>>();
+    files[1] = file(
+        "src/audit/mod.rs",
+        "pub mod facts;\npub fn run() { facts::f(); crate::audit::facts::f(); }\n",
+    );
+    assert_eq!(
+        cycles_across_modules(&files),
+        [vec![
+            "audit".to_string(),
+            "audit::facts".into(),
+            "report".into()
+        ]]
     );
 }
 
