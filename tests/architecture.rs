@@ -410,7 +410,7 @@ impl Tree {
         for _ in 0..8 {
             let k = (0..=path.len())
                 .rev()
-                .find(|&k| self.modules.contains(&path[..k].to_vec()))
+                .find(|&k| self.modules.contains(&path[..k]))
                 .unwrap_or(0);
             let module = path[..k].to_vec();
             let next = path
