@@ -165,6 +165,10 @@ fn report() -> Report {
         }),
         verdict: Some(SpfVerdict {
             ip: "192.0.2.10".into(),
+            identity: "mail-from".into(),
+            domain: "example.com".into(),
+            sender: "postmaster@example.com".into(),
+            helo: "example.com".into(),
             result: "permerror".into(),
             decided_by: Some("too many DNS lookups".into()),
             explanation: None,

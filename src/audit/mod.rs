@@ -145,6 +145,7 @@ pub async fn run(
     let opts = CheckOptions {
         sending_ip: ips.first().copied(),
         helo: None,
+        mail_from: None,
         selectors,
         no_default_selectors: false,
     };

@@ -13,7 +13,8 @@
 //!   MX of `mx` (MX hosts' addresses are not counted); the A of `exists`; the TXT of
 //!   `include`. `ptr` needs the client address and is not looked up here.
 //! - a target with macros is expanded when `--sending-ip` is given (sender
-//!   `postmaster@<domain>`, `%{p}` = "unknown"), otherwise not followed and still counted.
+//!   `--mail-from`, else `postmaster@<domain>`; `%{p}` = "unknown"), otherwise not
+//!   followed and still counted.
 //!
 //! TXT strings: a record split in the middle of a term is fine (strings are joined
 //! without spaces, 3.3); strings that make two terms run together show up as a syntax
@@ -80,12 +81,24 @@ struct Walker<'a> {
     out: Walk,
 }
 
-/// Walk `domain`'s SPF tree. `ip`/`helo` expand macros in targets when given.
+/// Walk `domain`'s SPF tree. `ip`/`helo` expand macros in targets when given (sender
+/// `postmaster@<domain>`).
 pub async fn walk(dns: &DnsView, domain: &str, ip: Option<IpAddr>, helo: &str) -> Walk {
+    walk_as(dns, domain, ip, &format!("postmaster@{domain}"), helo).await
+}
+
+/// [`walk`] with the sender whose local part `%{l}`/`%{s}` expand to (`--mail-from`).
+pub async fn walk_as(
+    dns: &DnsView,
+    domain: &str,
+    ip: Option<IpAddr>,
+    sender: &str,
+    helo: &str,
+) -> Walk {
     let mut w = Walker {
         dns,
         ip: ip.map(super::eval::canonical_ip),
-        sender: format!("postmaster@{domain}"),
+        sender: sender.to_string(),
         helo: helo.to_string(),
         memo: HashMap::new(),
         nodes: 0,
