@@ -65,6 +65,24 @@ pub static MX_TOO_MANY: CodeInfo = CodeInfo {
     reference: "RFC 5321 5.1",
 };
 
+pub static MX_PTR_MISSING: CodeInfo = CodeInfo {
+    id: "mx-ptr-missing",
+    area: Area::Mx,
+    default_severity: Severity::Warning,
+    summary: "An address of a self-run MX host has no PTR record. Receivers and blocklists judge a mail host by its reverse DNS: mail it sends (bounces, replies, forwards) is often refused without one.",
+    remediation: "Ask whoever owns the address (the hosting provider or ISP) to set its PTR to the host's name, e.g. \"25.2.0.192.in-addr.arpa. PTR mx1.<domain>.\", and keep that name's A/AAAA record pointing at the address.",
+    reference: "RFC 1912 2.1, RFC 8461 3.4 (FCrDNS); Gmail/Yahoo sender requirements",
+};
+
+pub static MX_PTR_NOT_CONFIRMED: CodeInfo = CodeInfo {
+    id: "mx-ptr-not-confirmed",
+    area: Area::Mx,
+    default_severity: Severity::Warning,
+    summary: "An address of a self-run MX host has a PTR record whose name does not resolve back to the address (no forward-confirmed reverse DNS, FCrDNS).",
+    remediation: "Make the PTR name's A (or AAAA) record the address itself, or change the PTR to a name that has it (usually the MX host's own name).",
+    reference: "RFC 1912 2.1; Gmail/Yahoo sender requirements",
+};
+
 pub static ALL: &[&CodeInfo] = &[
     &MX_MISSING,
     &MX_NULL,
@@ -73,4 +91,6 @@ pub static ALL: &[&CodeInfo] = &[
     &MX_EXCHANGE_NO_ADDRESS,
     &MX_EXCHANGE_IP_LITERAL,
     &MX_TOO_MANY,
+    &MX_PTR_MISSING,
+    &MX_PTR_NOT_CONFIRMED,
 ];

@@ -347,6 +347,28 @@ fn mx_section(mx: &MxFacts) -> Section {
             line.push_str(&format!(" ({})", addrs.join(", ")));
         }
         items.push(Item::Line(line));
+        for r in &host.reverse_dns {
+            let ptr = if r.ptr.is_empty() {
+                "no PTR".to_string()
+            } else {
+                format!("PTR {}", printable(&r.ptr.join(", ")))
+            };
+            let verdict = if r.forward_confirmed {
+                "forward-confirmed"
+            } else {
+                "not forward-confirmed"
+            };
+            items.push(Item::Line(format!(
+                "reverse DNS of {} ({exchange}): {ptr}, {verdict}",
+                printable(&r.ip)
+            )));
+        }
+        if let Some(why) = &host.reverse_dns_skipped {
+            items.push(Item::Line(format!(
+                "reverse DNS of {exchange}: {}",
+                printable(why)
+            )));
+        }
     }
     if items.is_empty() {
         items.push(Item::Line("no MX hosts".into()));
