@@ -53,6 +53,21 @@ pub struct SpfNode {
     pub children: Vec<SpfNode>,
 }
 
+impl SpfNode {
+    /// What this node costs the evaluation's 10 lookups (RFC 7208 4.6.4): the include or
+    /// redirect term that reached it counts one, and so do the DNS-querying terms of its
+    /// record and of everything below (`total_lookups`). The root is reached by no term.
+    /// The one count of an include everywhere: the costliest-include message, the facts and
+    /// the drawn tree.
+    pub fn cost(&self) -> u32 {
+        if self.via.is_empty() || self.via == "root" {
+            self.total_lookups
+        } else {
+            1 + self.total_lookups
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SpfCost {
     /// The term, e.g. `include:_spf.google.com`.

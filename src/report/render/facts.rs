@@ -187,9 +187,13 @@ fn node_label(node: &SpfNode, root: bool) -> String {
         // A macro-expanded or otherwise rewritten target: show where it led.
         format!("{} → {}", printable(&node.via), printable(&node.domain))
     };
-    let mut label = format!("{name} ({}", plural_lookups(node.total_lookups));
-    if !node.children.is_empty() && node.own_lookups != node.total_lookups {
-        label.push_str(&format!(", {} own", node.own_lookups));
+    // The same count as the costliest-include message (SpfNode::cost): an include costs
+    // its own term plus everything below it.
+    let cost = node.cost();
+    let mut label = format!("{name} ({}", plural_lookups(cost));
+    let below: u32 = node.children.iter().map(|c| c.cost()).sum();
+    if below > 0 && below < cost {
+        label.push_str(&format!(": {} here, {below} below", cost - below));
     }
     label.push(')');
     if let Some(problem) = &node.problem {
