@@ -442,10 +442,12 @@ mod tests {
         assert_eq!(
             spf_tree_lines(&tree),
             [
-                "example.com (7 lookups, 3 own)",
-                "├─ include:_spf.google.com (4 lookups)",
-                "│  └─ include:_netblocks.google.com (0 lookups)",
-                "└─ redirect=%{d}.x.example → example.com.x.example (0 lookups) [NXDOMAIN]",
+                // Each include/redirect counts its own term (RFC 7208 4.6.4), as the
+                // costliest-include message does.
+                "example.com (7 lookups: 1 here, 6 below)",
+                "├─ include:_spf.google.com (5 lookups: 4 here, 1 below)",
+                "│  └─ include:_netblocks.google.com (1 lookup)",
+                "└─ redirect=%{d}.x.example → example.com.x.example (1 lookup) [NXDOMAIN]",
             ]
         );
     }
