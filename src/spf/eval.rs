@@ -672,14 +672,7 @@ mod tests {
 
     #[test]
     fn reverse_names_and_domains() {
-        assert_eq!(
-            reverse_name("192.0.2.3".parse().unwrap()),
-            "3.2.0.192.in-addr.arpa"
-        );
-        assert_eq!(
-            reverse_name("2001:db8::1".parse().unwrap()),
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
-        );
+        // reverse_name itself is tested where it lives (dns::reverse).
         assert_eq!(
             canonical_ip("::ffff:1.2.3.4".parse().unwrap()),
             "1.2.3.4".parse::<IpAddr>().unwrap()

@@ -87,7 +87,7 @@ pub fn assert_severities_documented(report: &serde_json::Value, what: &str) {
                 wrong.push(format!("{id}: not in the catalogue"));
                 continue;
             };
-            if !documented_severities(code).iter().any(|s| *s == severity) {
+            if !documented_severities(code).contains(&severity) {
                 wrong.push(format!(
                     "{id} emitted as {severity}, documented as {:?}: {}",
                     documented_severities(code),
