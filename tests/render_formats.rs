@@ -445,7 +445,7 @@ fn table_shows_findings_tree_headroom_and_summary() {
         "└─ include:mail.zendesk.com (3 lookups: 2 here, 1 below)",
         "   └─ include:gone.zendesk.com (1 lookup) [NXDOMAIN]",
         "12/10 lookups, headroom -2 (over the limit: permerror); costliest: include:_spf.google.com (7); void lookups 1/2",
-        "verdict for 192.0.2.10: permerror (decided by too many DNS lookups)",
+        "verdict for 192.0.2.10 with MAIL FROM <postmaster@example.com> (HELO example.com): permerror (decided by too many DNS lookups)",
         "google._domainkey.example.com: rsa 2048 bits",
         "s1._domainkey.example.com: ed25519 256 bits, testing (t=y), via CNAME s1.domainkey.u123.wl.sendgrid.net",
         "policy: p=none adkim=r aspf=r pct=100",

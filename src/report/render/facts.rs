@@ -81,8 +81,17 @@ fn spf_section(spf: &SpfFacts) -> Section {
     }
     items.push(Item::Line(lookup_line(spf)));
     if let Some(verdict) = &spf.verdict {
+        let identity = match verdict.identity.as_str() {
+            "" => String::new(),
+            "helo" => format!(" with HELO {} (null MAIL FROM)", printable(&verdict.helo)),
+            _ => format!(
+                " with MAIL FROM <{}> (HELO {})",
+                printable(&verdict.sender),
+                printable(&verdict.helo)
+            ),
+        };
         let mut line = format!(
-            "verdict for {}: {}",
+            "verdict for {}{identity}: {}",
             printable(&verdict.ip),
             printable(&verdict.result)
         );
