@@ -14,6 +14,10 @@ pub struct CheckOptions {
     pub sending_ip: Option<IpAddr>,
     /// `--helo`: the HELO/EHLO name for SPF evaluation (macros %{h}); defaults to the domain.
     pub helo: Option<String>,
+    /// `--mail-from`: the MAIL FROM address SPF is evaluated for (its local part feeds %{l}
+    /// and %{s}); empty for the null reverse-path, which checks the HELO identity.
+    /// Default: `postmaster@<domain>`.
+    pub mail_from: Option<String>,
     /// `--selector`: DKIM selectors to check besides the built-in list.
     pub selectors: Vec<String>,
     /// `--no-default-selectors`: only the selectors given.

@@ -6,6 +6,7 @@ use mailpreflight::cli::layers;
 use mailpreflight::cli::send_settings::SendSettings;
 use mailpreflight::cli::settings::{DnsSettings, OutputSettings};
 use mailpreflight::cli::smtp_settings::SmtpSettings;
+use mailpreflight::cli::spf_settings::SpfSettings;
 use mailpreflight::cli::{Cli, Command, DnsOptions, OutputOptions, SettingsFileArgs};
 use mailpreflight::commands::{self, Outcome};
 use std::fs::File;
@@ -116,6 +117,21 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> io::Result<Outcome> {
                 Err(outcome) => return Ok(outcome),
             };
             runtime()?.block_on(commands::smtp::run(settings, &mut out))
+        }
+        Command::Spf(mut args) => {
+            let a = &mut *args;
+            if let Err(o) = layered(&a.settings, &mut a.output, &mut a.dns, matches, "spf") {
+                return Ok(o);
+            }
+            let settings = match SpfSettings::from_args(args) {
+                Ok(s) => s,
+                Err(e) => return Ok(Outcome::InputError(e.0)),
+            };
+            let mut out = match open_output(&settings.output) {
+                Ok(out) => out,
+                Err(outcome) => return Ok(outcome),
+            };
+            runtime()?.block_on(commands::spf::run(settings, &mut out))
         }
         Command::Sink(mut args) => {
             let a = &mut *args;

@@ -5,9 +5,12 @@ mod common;
 use common::{TempDir, run};
 use serde_json::Value;
 
+/// The JSON report; every finding's severity must be one its code documents.
 fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    common::assert_severities_documented(&v, "demo/audit");
+    v
 }
 
 #[test]

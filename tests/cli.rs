@@ -15,6 +15,7 @@ fn help_texts_are_stable() {
         (vec!["audit", "--help"], "help_audit.txt"),
         (vec!["demo", "--help"], "help_demo.txt"),
         (vec!["inspect", "--help"], "help_inspect.txt"),
+        (vec!["spf", "--help"], "help_spf.txt"),
         (vec!["explain", "--help"], "help_explain.txt"),
         (vec!["completions", "--help"], "help_completions.txt"),
         (vec!["man", "--help"], "help_man.txt"),
@@ -150,6 +151,35 @@ fn usage_errors_exit_2_with_a_message() {
             "--concurrency",
         ),
         (&["explain", "no-such-code"], "no such finding code"),
+        (&["spf", "--mail-from", "a@example.com"], "--ip"),
+        (&["spf", "--ip", "192.0.2.1"], "--mail-from"),
+        (
+            &[
+                "spf",
+                "--ip",
+                "192.0.2.999",
+                "--helo",
+                "h.example",
+                "--offline",
+                "--zone",
+                "x",
+            ],
+            "--ip 192.0.2.999",
+        ),
+        (
+            &[
+                "dns",
+                "example.com",
+                "--sending-ip",
+                "192.0.2.1",
+                "--mail-from",
+                "bob@example.org",
+                "--offline",
+                "--zone",
+                "x",
+            ],
+            "not at the audited domain example.com",
+        ),
     ];
     for (args, expected) in cases {
         let out = run(args);

@@ -49,6 +49,9 @@ fn audit(config: &str, zone: &str, extra: &[&str]) -> (Option<i32>, Value) {
     let out = run(&args);
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    if !extra.iter().any(|a| *a == "--allow" || *a == "--deny") {
+        common::assert_severities_documented(&v, &format!("audit {config} {zone}"));
+    }
     (out.status.code(), v)
 }
 

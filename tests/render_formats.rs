@@ -31,6 +31,7 @@ static SPF_LOOKUPS: CodeInfo = CodeInfo {
     summary: "The SPF record needs more than 10 DNS lookups.",
     remediation: "Remove or flatten includes.",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 static DMARC_NONE: CodeInfo = CodeInfo {
     id: "dmarc-example-policy-none",
@@ -39,6 +40,7 @@ static DMARC_NONE: CodeInfo = CodeInfo {
     summary: "The DMARC policy is p=none.",
     remediation: "Move to p=quarantine, then p=reject.",
     reference: "RFC 7489 6.3",
+    contexts: &[],
 };
 static DKIM_TESTING: CodeInfo = CodeInfo {
     id: "dkim-example-testing",
@@ -47,6 +49,7 @@ static DKIM_TESTING: CodeInfo = CodeInfo {
     summary: "A DKIM key is in testing mode.",
     remediation: "Remove t=y once signing works.",
     reference: "RFC 6376 3.6.1",
+    contexts: &[],
 };
 static MX_MISSING: CodeInfo = CodeInfo {
     id: "mx-example-missing",
@@ -55,6 +58,7 @@ static MX_MISSING: CodeInfo = CodeInfo {
     summary: "The domain has no MX record.",
     remediation: "Publish an MX, or a null MX.",
     reference: "RFC 5321 5.1",
+    contexts: &[],
 };
 
 fn node(via: &str, domain: &str, own: u32, total: u32, children: Vec<SpfNode>) -> SpfNode {
@@ -165,6 +169,10 @@ fn report() -> Report {
         }),
         verdict: Some(SpfVerdict {
             ip: "192.0.2.10".into(),
+            identity: "mail-from".into(),
+            domain: "example.com".into(),
+            sender: "postmaster@example.com".into(),
+            helo: "example.com".into(),
             result: "permerror".into(),
             decided_by: Some("too many DNS lookups".into()),
             explanation: None,
@@ -429,14 +437,15 @@ fn table_shows_findings_tree_headroom_and_summary() {
     for expected in [
         "example.com — 1 error, 1 warning, 2 notes — FAIL",
         "clean.example — 0 errors, 0 warnings, 0 notes — ok",
-        "example.com (12 lookups, 4 own)",
-        "├─ include:_spf.google.com (6 lookups, 3 own)",
-        "│  ├─ include:_netblocks.google.com (0 lookups)",
-        "│  └─ include:_netblocks3.google.com (0 lookups)",
-        "└─ include:mail.zendesk.com (2 lookups, 1 own)",
-        "   └─ include:gone.zendesk.com (0 lookups) [NXDOMAIN]",
+        "example.com (12 lookups: 2 here, 10 below)",
+        // The same count as the costliest line below (7): the include term and what it pulls in.
+        "├─ include:_spf.google.com (7 lookups: 4 here, 3 below)",
+        "│  ├─ include:_netblocks.google.com (1 lookup)",
+        "│  └─ include:_netblocks3.google.com (1 lookup)",
+        "└─ include:mail.zendesk.com (3 lookups: 2 here, 1 below)",
+        "   └─ include:gone.zendesk.com (1 lookup) [NXDOMAIN]",
         "12/10 lookups, headroom -2 (over the limit: permerror); costliest: include:_spf.google.com (7); void lookups 1/2",
-        "verdict for 192.0.2.10: permerror (decided by too many DNS lookups)",
+        "verdict for 192.0.2.10 with MAIL FROM <postmaster@example.com> (HELO example.com): permerror (decided by too many DNS lookups)",
         "google._domainkey.example.com: rsa 2048 bits",
         "s1._domainkey.example.com: ed25519 256 bits, testing (t=y), via CNAME s1.domainkey.u123.wl.sendgrid.net",
         "policy: p=none adkim=r aspf=r pct=100",
@@ -629,7 +638,9 @@ fn markdown_escapes_values_and_keeps_the_table_intact() {
             .count();
         assert_eq!(unescaped, 6, "{row}");
     }
-    assert!(out.contains("```text\nexample.com (12 lookups, 4 own)\n├─ include:_spf.google.com"));
+    assert!(out.contains(
+        "```text\nexample.com (12 lookups: 2 here, 10 below)\n├─ include:_spf.google.com"
+    ));
     assert!(out.contains("## clean.example — ok"));
     assert!(out.contains("No findings."));
     assert_snapshot("render_markdown.txt", &out);

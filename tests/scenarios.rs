@@ -179,6 +179,7 @@ async fn every_scenario_raises_what_it_expects() {
                 continue;
             }
         };
+        common::assert_severities_documented(&json, &name);
         let raised = codes_raised(&json);
         for code in &scenario.expect {
             if raised.contains(code) {

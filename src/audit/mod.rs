@@ -43,30 +43,11 @@ pub struct AuditRun {
 }
 
 async fn reverse_dns(dns: &Dns, ip: IpAddr) -> ReverseDns {
-    let answer = dns
-        .query(&crate::spf::eval::reverse_name(ip), RType::PTR)
-        .await;
-    let ptr: Vec<String> = answer
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            crate::dns::Rdata::Ptr { target } => Some(target.trim_end_matches('.').to_string()),
-            _ => None,
-        })
-        .take(10)
-        .collect();
-    let mut confirmed = false;
-    for name in &ptr {
-        let rtype = if ip.is_ipv4() { RType::A } else { RType::AAAA };
-        if dns.query(name, rtype).await.ips().contains(&ip) {
-            confirmed = true;
-            break;
-        }
-    }
+    let found = crate::dns::reverse::forward_confirm(&dns.view(), ip).await;
     ReverseDns {
         ip: ip.to_string(),
-        ptr,
-        forward_confirmed: confirmed,
+        forward_confirmed: found.forward_confirmed(),
+        ptr: found.ptr,
     }
 }
 
@@ -118,6 +99,7 @@ pub async fn run(
     let opts = CheckOptions {
         sending_ip: ips.first().copied(),
         helo: None,
+        mail_from: None,
         selectors,
         no_default_selectors: false,
     };

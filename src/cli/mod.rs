@@ -6,6 +6,7 @@ pub mod layers;
 pub mod send_settings;
 pub mod settings;
 pub mod smtp_settings;
+pub mod spf_settings;
 
 use crate::report::render::Format;
 use crate::report::sink::FailOn;
@@ -71,6 +72,10 @@ pub enum Command {
     /// with delays, SPF for the sending IP, DMARC alignment, and why it would land in spam.
     #[command(after_help = EXIT_CODES)]
     Inspect(Box<InspectArgs>),
+    /// SPF check_host() for one SMTP identity, as a receiver computes it: the client IP, the
+    /// MAIL FROM address and the HELO name (a null MAIL FROM checks the HELO identity).
+    #[command(after_help = EXIT_CODES)]
+    Spf(Box<SpfArgs>),
     /// What a finding code means and how to fix it.
     Explain(ExplainArgs),
     /// Print a commented mailpreflight.toml, the settings for repeated runs
@@ -443,6 +448,12 @@ pub struct DnsArgs {
     #[arg(long, value_name = "NAME", requires = "sending_ip")]
     pub helo: Option<String>,
 
+    /// The MAIL FROM address for SPF evaluation with --sending-ip (its local part feeds the
+    /// %{l} and %{s} macros; "" is the null sender, which checks the HELO identity). It must
+    /// be at the audited domain; `mailpreflight spf` takes any identity.
+    #[arg(long, value_name = "ADDRESS", requires = "sending_ip")]
+    pub mail_from: Option<String>,
+
     /// A DKIM selector to check (repeatable); added to the built-in list of common selectors.
     #[arg(long = "selector", value_name = "SELECTOR")]
     pub selectors: Vec<String>,
@@ -450,6 +461,31 @@ pub struct DnsArgs {
     /// Check only the selectors given with --selector.
     #[arg(long)]
     pub no_default_selectors: bool,
+
+    #[command(flatten)]
+    pub dns: DnsOptions,
+
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct SpfArgs {
+    /// The connecting client's IP address (IPv4 or IPv6).
+    #[arg(long, value_name = "IP")]
+    pub ip: String,
+
+    /// The MAIL FROM address (`local@domain`; `""` or `<>` is the null sender, which checks
+    /// the HELO identity `postmaster@HELO`, RFC 7208 2.4). A malformed domain gives `none`.
+    #[arg(long, value_name = "ADDRESS", required_unless_present = "helo")]
+    pub mail_from: Option<String>,
+
+    /// The HELO/EHLO name (the %{h} macro; the identity checked without --mail-from).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+
+    #[command(flatten)]
+    pub settings: SettingsFileArgs,
 
     #[command(flatten)]
     pub dns: DnsOptions,

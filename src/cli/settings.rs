@@ -69,21 +69,25 @@ impl DnsSettings {
         let sending_ip = args
             .sending_ip
             .as_deref()
-            .map(|ip| {
-                ip.trim().parse::<IpAddr>().map_err(|_| {
-                    input_error(format!("--sending-ip {ip}: not an IPv4 or IPv6 address"))
-                })
-            })
+            .map(|ip| parse_client_ip("--sending-ip", ip))
             .transpose()?;
-        let helo = args
-            .helo
-            .as_deref()
-            .map(|h| {
-                name::validate_dns_name(h)
-                    .map(|_| name::normalize(h))
-                    .map_err(|e| input_error(format!("--helo {h}: {e}")))
-            })
-            .transpose()?;
+        // Any HELO name is evaluated, as a receiver must (RFC 7208 4.3: a malformed one
+        // gives `none`); it is not an input error.
+        let helo = args.helo.as_deref().map(|h| h.trim().to_string());
+        let mail_from = args.mail_from.clone();
+        if let Some(address) = &mail_from {
+            let id = crate::spf::identity::SpfIdentity::mail_from(address, "");
+            let at = id.domain.strip_suffix('.').unwrap_or(&id.domain);
+            if let Some(other) = (id.kind == crate::spf::identity::IdentityKind::MailFrom)
+                .then(|| domains.iter().find(|d| !d.eq_ignore_ascii_case(at)))
+                .flatten()
+            {
+                return Err(input_error(format!(
+                    "--mail-from {address}: the address is not at the audited domain {other}; \
+                     use `mailpreflight spf --ip IP --mail-from ADDRESS` for any identity"
+                )));
+            }
+        }
         let mut selectors = Vec::new();
         for s in &args.selectors {
             let s = s.trim().to_ascii_lowercase();
@@ -103,6 +107,7 @@ impl DnsSettings {
             checks: CheckOptions {
                 sending_ip,
                 helo,
+                mail_from,
                 selectors,
                 no_default_selectors: args.no_default_selectors,
             },
@@ -144,6 +149,13 @@ fn read_domains_file(path: &Path) -> Result<Vec<String>, InputError> {
         domains.push(domain);
     }
     Ok(domains)
+}
+
+/// The SMTP client address SPF is evaluated for (`--sending-ip`, `spf --ip`).
+pub(crate) fn parse_client_ip(flag: &str, raw: &str) -> Result<IpAddr, InputError> {
+    raw.trim()
+        .parse::<IpAddr>()
+        .map_err(|_| input_error(format!("{flag} {raw}: not an IPv4 or IPv6 address")))
 }
 
 /// `IP`, `IP:PORT` or `[IPv6]:PORT`; port 53 when none is given.

@@ -32,6 +32,14 @@ const GOOD: &[(&str, &str)] = &[
         include_str!("../../fixtures/demo/good/127.in-addr.arpa.zone"),
     ),
     (
+        "2.0.192.in-addr.arpa.zone",
+        include_str!("../../fixtures/demo/good/2.0.192.in-addr.arpa.zone"),
+    ),
+    (
+        "8.b.d.0.1.0.0.2.ip6.arpa.zone",
+        include_str!("../../fixtures/demo/good/8.b.d.0.1.0.0.2.ip6.arpa.zone"),
+    ),
+    (
         "root.zone",
         include_str!("../../fixtures/demo/good/root.zone"),
     ),

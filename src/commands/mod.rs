@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod send;
 pub mod sink;
 pub mod smtp;
+pub mod spf;
 
 /// What `main` maps to an exit code.
 #[derive(Debug)]

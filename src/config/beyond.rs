@@ -111,7 +111,7 @@ fn addresses(ctx: &mut Ctx<'_>, c: &ConnectorConfig) {
             format!("fromEmail \"{shown}\" {}: {consequence}", issue.describe()),
         );
         if matches!(&issue, AddressIssue::Invalid { reason } if reason.contains("no dot")) {
-            finding.severity = Severity::Warning;
+            finding.set_severity(Severity::Warning);
         }
     }
     if let Some(reply_to) = &c.reply_to
@@ -163,7 +163,7 @@ fn transport(ctx: &mut Ctx<'_>, c: &ConnectorConfig) {
                 &c.path_of(key),
                 format!("{key} is {v}: Node's timers turn it into 1 ms, so every connection times out at once"),
             )
-            .severity = Severity::Error;
+            .set_severity(Severity::Error);
         }
     }
     // The port as written (before any `service` override).
@@ -182,7 +182,7 @@ fn transport(ctx: &mut Ctx<'_>, c: &ConnectorConfig) {
         };
         let f = ctx.push(&codes::PORT_OUT_OF_RANGE, &port_path, msg);
         if n == 0.0 {
-            f.severity = Severity::Warning;
+            f.set_severity(Severity::Warning);
         }
     }
     // Generic secure/port mismatch, when no provider rule or service covers it.
@@ -246,7 +246,7 @@ fn keys(ctx: &mut Ctx<'_>, c: &ConnectorConfig, raw: &Map<String, Value>) {
                             format!("service \"{name}\" makes nodemailer use {}: {what}host {host}, port {port}, secure {secure}", s.name),
                         );
                         if !differs {
-                            f.severity = Severity::Note;
+                            f.set_severity(Severity::Note);
                         }
                     }
                     None => {
@@ -293,7 +293,7 @@ fn keys(ctx: &mut Ctx<'_>, c: &ConnectorConfig, raw: &Map<String, Value>) {
                     other,
                     "authMethod" | "forceAuth" | "opportunisticTLS" | "proxy" | "lmtp"
                 ) {
-                    f.severity = Severity::Warning;
+                    f.set_severity(Severity::Warning);
                 }
             }
         }
@@ -310,7 +310,7 @@ fn keys(ctx: &mut Ctx<'_>, c: &ConnectorConfig, raw: &Map<String, Value>) {
                 "auth.method forces AUTH {method}; note that Logto's login shape allows no such key"
             ),
         )
-        .severity = Severity::Warning;
+        .set_severity(Severity::Warning);
     }
     for key in &c.unknown_keys {
         let suggestion = LOGTO_KEYS

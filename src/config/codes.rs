@@ -116,7 +116,11 @@ code!(
     Error,
     "fromEmail is not a usable mailbox address.",
     "Use an address such as noreply@auth.example.com, optionally as `Name <noreply@auth.example.com>`.",
-    "RFC 5322 3.4.1; nodemailer lib/addressparser"
+    "RFC 5322 3.4.1; nodemailer lib/addressparser",
+    [(
+        Warning,
+        "the domain has no dot (e.g. a single-label host name): nodemailer sends, but receivers are likely to refuse it"
+    )]
 );
 code!(
     REPLY_TO_INVALID,
@@ -148,7 +152,11 @@ code!(
     Note,
     "A timeout of 0 does not disable the timeout: nodemailer uses its default instead.",
     "Remove the key, or give a value in milliseconds.",
-    NM_CONN
+    NM_CONN,
+    [(
+        Error,
+        "the timeout is negative or above 2147483647 ms: Node turns it into 1 ms and every connection times out at once"
+    )]
 );
 code!(
     PORT_OUT_OF_RANGE,
@@ -156,7 +164,11 @@ code!(
     Error,
     "The port is not a whole number between 1 and 65535.",
     "Use the submission port your provider documents: 587 (STARTTLS) or 465 (implicit TLS).",
-    NM_CONN
+    NM_CONN,
+    [(
+        Warning,
+        "the port is 0: nodemailer falls back to 465 or 587, which may not be the port meant"
+    )]
 );
 code!(
     SECURE_PORT_MISMATCH,
@@ -180,7 +192,11 @@ code!(
     Note,
     "A key Logto's form does not show but nodemailer honours (Logto passes the raw config through).",
     "Keep it only if you mean it; it changes how mail is sent and the console will not show it.",
-    NM_TRANSPORT
+    NM_TRANSPORT,
+    [(
+        Warning,
+        "the key changes how nodemailer authenticates or connects (authMethod, auth.method, forceAuth, opportunisticTLS, proxy, lmtp)"
+    )]
 );
 code!(
     UNKNOWN_KEY,
@@ -204,7 +220,11 @@ code!(
     Warning,
     "The `service` key makes nodemailer replace host, port and secure with its own values for that service.",
     "Remove `service` and keep host/port/secure, or remove host/port/secure and keep `service`.",
-    "nodemailer lib/well-known/services.json"
+    "nodemailer lib/well-known/services.json",
+    [(
+        Note,
+        "the service's host, port and secure are the ones configured anyway"
+    )]
 );
 code!(
     SERVICE_UNKNOWN,

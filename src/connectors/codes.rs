@@ -2,18 +2,11 @@
 //! Amazon SES, Postmark, Aliyun DirectMail and the HTTP email connector. The codes of
 //! `--online`'s API calls are in [`super::online::codes`].
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
 macro_rules! code {
-    ($name:ident, $id:literal, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::Connector,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
+    ($name:ident, $id:literal, $($rest:tt)*) => {
+        crate::finding_code!($name, $id, Connector, $($rest)*);
     };
 }
 

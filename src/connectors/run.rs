@@ -96,6 +96,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
     let check_opts = CheckOptions {
         sending_ip: None,
         helo: None,
+        mail_from: None,
         selectors: requirements::selectors(c, &opts.hints),
         no_default_selectors: false,
     };

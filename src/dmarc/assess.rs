@@ -1,7 +1,7 @@
 //! Judging the DMARC record in force (pure): parse problems, then policy choices.
 
 use super::codes::*;
-use super::parse::{Parsed, Policy, ProblemKind};
+use super::parse::{self, Parsed, Policy, ProblemKind};
 use crate::report::{Evidence, Finding, Severity};
 
 /// The record in force and where it applies.
@@ -31,13 +31,42 @@ impl InForce<'_> {
     }
 }
 
+/// Advice for one parse problem, naming the tag it is about (the catalogue's is general).
+fn problem_advice(p: &parse::Problem, name: &str, text: &str) -> Option<String> {
+    match (p.kind, p.tag.as_deref()) {
+        (ProblemKind::MissingSeparator, _) => Some(format!(
+            "Separate the tags with semicolons in {name}: \"{}\".",
+            parse::with_separators(text)
+        )),
+        (ProblemKind::BadValue, Some("pct")) => Some(format!(
+            "Set pct= in {name} to a whole number from 0 to 100, or remove it (100 is the default; RFC 9989 dropped pct and uses t=y for testing). Receivers discard an invalid pct and use its default, 100: the policy applies to all failing mail."
+        )),
+        (ProblemKind::BadValue, Some("t")) => {
+            Some(format!("Set t= in {name} to y or n, or remove it."))
+        }
+        (ProblemKind::BadValue, Some("psd")) => {
+            Some(format!("Set psd= in {name} to y, n or u, or remove it."))
+        }
+        (ProblemKind::BadValue, Some(tag @ ("fo" | "rf" | "ri"))) => Some(format!(
+            "Correct {tag}= in {name} (fo: 0, 1, d or s joined by ':'; rf: afrf; ri: seconds), or remove it: receivers use its default."
+        )),
+        (ProblemKind::BadValue, Some(tag @ ("p" | "sp" | "np"))) => Some(format!(
+            "Set {tag}= in {name} to none, quarantine or reject: receivers ignore an invalid {tag}= (an invalid p= leaves the domain without a DMARC policy)."
+        )),
+        (ProblemKind::BadValue, Some(tag @ ("adkim" | "aspf"))) => Some(format!(
+            "Set {tag}= in {name} to r (relaxed, the default) or s (strict)."
+        )),
+        _ => None,
+    }
+}
+
 pub fn assess(rec: &InForce<'_>, parsed: &Parsed) -> Vec<Finding> {
     let mut out = Vec::new();
     let name = rec.record_name();
     for p in &parsed.problems {
         let (code, severity) = match p.kind {
             ProblemKind::VersionNotFirst => (&DMARC_VERSION_NOT_FIRST, None),
-            ProblemKind::Syntax => (&DMARC_SYNTAX_ERROR, None),
+            ProblemKind::Syntax | ProblemKind::MissingSeparator => (&DMARC_SYNTAX_ERROR, None),
             ProblemKind::DuplicateTag => (&DMARC_DUPLICATE_TAG, None),
             // Receivers fall back to defaults for the reporting tags; p/sp/np/adkim/aspf matter.
             ProblemKind::BadValue => match p.tag.as_deref() {
@@ -57,6 +86,9 @@ pub fn assess(rec: &InForce<'_>, parsed: &Parsed) -> Vec<Finding> {
         .evidence(rec.evidence(Some(p.span)));
         if let Some(s) = severity {
             f = f.severity(s);
+        }
+        if let Some(advice) = problem_advice(p, &name, rec.text) {
+            f = f.remediation(advice);
         }
         out.push(f);
     }

@@ -109,6 +109,29 @@ pub async fn check(dns: &DnsView, domain: &str, _opts: &CheckOptions) -> Checked
             if parse::mentions_dmarc(&text) && !parse::is_dmarc_record(&text) {
                 blocked |= l.domain == domain && l.found == Found::Nothing;
                 let parsed = parse::parse(&text);
+                // `v=DMARC1 p=reject …`: the version is right, the separators are missing.
+                if let Some(p) = parsed.problems.iter().find(|p| {
+                    p.kind == parse::ProblemKind::MissingSeparator && p.tag.as_deref() == Some("v")
+                }) {
+                    out.push(
+                        Finding::new(
+                            &DMARC_SYNTAX_ERROR,
+                            l.answer.name.clone(),
+                            format!("{}: {}", l.answer.name, p.message),
+                        )
+                        .remediation(format!(
+                            "Separate the tags with semicolons: publish {} TXT \"{}\".",
+                            l.answer.name,
+                            parse::with_separators(&text)
+                        ))
+                        .evidence(Evidence::Record {
+                            name: l.answer.name.clone(),
+                            text,
+                            span: Some(p.span),
+                        }),
+                    );
+                    continue;
+                }
                 let (span, why) = parsed
                     .problems
                     .iter()

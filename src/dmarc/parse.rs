@@ -71,6 +71,9 @@ pub enum ProblemKind {
     BadReportUri,
     /// Ignored by receivers; reported so a typo (`adkm=s`) does not go unnoticed.
     UnknownTag,
+    /// Two tags run together without `;` (`v=DMARC1 p=reject`): the first tag's value
+    /// swallows the rest.
+    MissingSeparator,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +109,55 @@ pub fn mentions_dmarc(text: &str) -> bool {
         .contains("v=dmarc1")
 }
 
+/// Where a tag's value holds the start of another tag (`reject rua=…` in
+/// `p=reject rua=…`): the byte offset of that tag's name after white space, if any.
+fn next_tag_in_value(value: &str) -> Option<usize> {
+    let mut prev_ws = false;
+    for (i, c) in value.char_indices() {
+        if prev_ws && c.is_ascii_alphabetic() && starts_with_tag(&value[i..]) {
+            return Some(i);
+        }
+        prev_ws = c.is_ascii_whitespace();
+    }
+    None
+}
+
+/// `name=` (letters, digits, `_`; white space allowed before `=`) at the start of `s`.
+fn starts_with_tag(s: &str) -> bool {
+    let name_len = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    name_len > 0 && s[name_len..].trim_start().starts_with('=')
+}
+
+/// The record with a `; ` put wherever two tags run together (`v=DMARC1 p=reject` →
+/// `v=DMARC1; p=reject`); otherwise unchanged.
+pub fn with_separators(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_value = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ';' => in_value = false,
+            '=' if !in_value => in_value = true,
+            c if in_value && c.is_ascii_whitespace() => {
+                let rest = text[i..].trim_start();
+                if rest.starts_with(|c: char| c.is_ascii_alphabetic()) && starts_with_tag(rest) {
+                    out.push_str("; ");
+                    in_value = false;
+                    while chars.peek().is_some_and(|(_, c)| c.is_ascii_whitespace()) {
+                        chars.next();
+                    }
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Bounded: a record with more report URIs than this is cut off (receivers use a few).
 const MAX_URIS: usize = 16;
 
@@ -120,8 +172,39 @@ pub fn parse(text: &str) -> Parsed {
             message: e.message,
         });
     }
+    // Tags run together without `;`: each such tag's value swallowed the tags after it.
+    let run_on: Vec<usize> = tags
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| next_tag_in_value(&t.value).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    for &i in &run_on {
+        let t = &tags[i];
+        let at = next_tag_in_value(&t.value).unwrap_or(0);
+        let swallowed = t.value[at..].split_whitespace().next().unwrap_or("");
+        out.problems.push(Problem {
+            kind: ProblemKind::MissingSeparator,
+            tag: Some(t.name.clone()),
+            span: (t.name_span.0, t.value_span.1),
+            message: format!(
+                "`{}={} {swallowed}` runs two tags together: a `;` is missing before `{}=`, so receivers read `{swallowed}` as part of {}='s value{}",
+                t.name,
+                &t.value[..at].trim_end(),
+                swallowed.split('=').next().unwrap_or(swallowed),
+                t.name,
+                if i == 0 && t.name == "v" {
+                    " and discard the record (its version is not exactly DMARC1)"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
     match tags.first() {
         Some(t) if t.name == "v" && t.value == "DMARC1" => {}
+        // Reported above as missing separators: the version itself is right.
+        Some(t) if t.name == "v" && run_on.contains(&0) && t.value.starts_with("DMARC1") => {}
         Some(t) => {
             let where_v = taglist::get(&tags, "v");
             out.problems.push(Problem {
@@ -175,6 +258,9 @@ pub fn parse(text: &str) -> Parsed {
             message,
         };
         let v = tag.value.as_str();
+        if run_on.contains(&i) {
+            continue; // its value holds other tags: reported above, not judged as a value
+        }
         let result: Result<(), Problem> = match lname.as_str() {
             "v" if i == 0 => Ok(()),
             "v" => Ok(()), // reported above
@@ -512,5 +598,46 @@ mod tests {
         }
         assert!(mentions_dmarc("p=none; v = DMARC1"));
         assert!(!mentions_dmarc("v=spf1 -all"));
+    }
+
+    #[test]
+    fn tags_run_together_are_missing_separators_not_a_wrong_version() {
+        let text = "v=DMARC1 p=reject rua=mailto:d@example.com";
+        let r = parse(text);
+        let got: Vec<_> = r.problems.iter().map(|p| (p.kind, p.tag.clone())).collect();
+        assert_eq!(
+            got,
+            vec![(ProblemKind::MissingSeparator, Some("v".to_string()))],
+            "{:?}",
+            r.problems
+        );
+        assert!(
+            r.problems[0].message.contains("before `p=`"),
+            "{}",
+            r.problems[0].message
+        );
+        assert_eq!(
+            with_separators(text),
+            "v=DMARC1; p=reject; rua=mailto:d@example.com"
+        );
+        // Inside a later tag: that tag is not judged as a value (no bad p= on top).
+        let r = parse("v=DMARC1; p=reject rua=mailto:d@example.com");
+        let got: Vec<_> = r.problems.iter().map(|p| (p.kind, p.tag.clone())).collect();
+        assert_eq!(
+            got,
+            vec![(ProblemKind::MissingSeparator, Some("p".to_string()))]
+        );
+        // A list of URIs, or white space around `=`, is not a run-together tag.
+        for fine in [
+            "v=DMARC1; p=none; rua=mailto:a@example.com, mailto:b@example.org",
+            "v = DMARC1; p = none",
+        ] {
+            assert!(
+                parse(fine).problems.is_empty(),
+                "{fine}: {:?}",
+                parse(fine).problems
+            );
+            assert_eq!(with_separators(fine), fine);
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! raises one of these instead, naming what could not be verified.
 
 use super::types::{Answer, Outcome};
-use crate::report::{Area, CodeInfo, Finding, Severity};
+use crate::report::{Area, CodeInfo, Finding, Severity, SeverityContext};
 
 pub static DNS_TIMEOUT: CodeInfo = CodeInfo {
     id: "dns-timeout",
@@ -12,6 +12,10 @@ pub static DNS_TIMEOUT: CodeInfo = CodeInfo {
     summary: "A DNS lookup got no answer in time, so what depends on it could not be verified.",
     remediation: "Check that the domain's authoritative servers answer (dig +trace NAME TYPE); a receiver that times out treats SPF as temperror and may defer or reject mail.",
     reference: "RFC 7208 2.6.7, RFC 7489 6.6.3",
+    contexts: &[SeverityContext {
+        severity: Severity::Warning,
+        when: "the lookup only looked for psd= above the DMARC policy domain (RFC 9989 tree walk): the policy in force is known, only the organizational domain for alignment is uncertain",
+    }],
 };
 
 pub static DNS_SERVER_FAILURE: CodeInfo = CodeInfo {
@@ -21,6 +25,10 @@ pub static DNS_SERVER_FAILURE: CodeInfo = CodeInfo {
     summary: "A DNS server answered SERVFAIL, REFUSED or another error code, so what depends on it could not be verified.",
     remediation: "Fix the zone's authoritative servers (lame delegation, broken DNSSEC, a server refusing the query); receivers see the same failure as a temporary error.",
     reference: "RFC 1035 4.1.1",
+    contexts: &[SeverityContext {
+        severity: Severity::Warning,
+        when: "the lookup only looked for psd= above the DMARC policy domain (RFC 9989 tree walk): the policy in force is known, only the organizational domain for alignment is uncertain",
+    }],
 };
 
 pub static DNS_LOOKUP_ERROR: CodeInfo = CodeInfo {
@@ -30,6 +38,10 @@ pub static DNS_LOOKUP_ERROR: CodeInfo = CodeInfo {
     summary: "A DNS lookup failed (network error, malformed answer, CNAME loop, or a name that cannot be asked).",
     remediation: "Read the message: it names the lookup and the error. Check the nameserver given with --nameserver, or the record that produced an invalid name.",
     reference: "RFC 1035",
+    contexts: &[SeverityContext {
+        severity: Severity::Warning,
+        when: "the lookup only looked for psd= above the DMARC policy domain (RFC 9989 tree walk): the policy in force is known, only the organizational domain for alignment is uncertain",
+    }],
 };
 
 pub static DOMAIN_DOES_NOT_EXIST: CodeInfo = CodeInfo {
@@ -39,6 +51,7 @@ pub static DOMAIN_DOES_NOT_EXIST: CodeInfo = CodeInfo {
     summary: "The audited domain does not exist in DNS (NXDOMAIN).",
     remediation: "Check the spelling of the domain, and that its zone is delegated and published.",
     reference: "RFC 1035, RFC 8020",
+    contexts: &[],
 };
 
 pub static ALL: &[&CodeInfo] = &[

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod name;
 mod network;
 mod overlay;
+pub mod reverse;
 pub mod server;
 pub mod types;
 mod wire;
@@ -280,6 +281,11 @@ impl Dns {
         cache
             .extract_if(below, |_, cell| cell.initialized())
             .for_each(drop);
+    }
+
+    /// `--offline`: only zone files answer; a name in none of them is a lookup error.
+    pub fn is_offline(&self) -> bool {
+        self.inner.network.is_none()
     }
 
     /// A per-domain view that records the lookups made through it.

@@ -2,18 +2,11 @@
 //! it was filtered. The content and DKIM findings shared with `sink` keep their `received-…`
 //! codes (src/sink/codes.rs).
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::CodeInfo;
 
 macro_rules! code {
-    ($name:ident, $id:literal, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
-        pub static $name: CodeInfo = CodeInfo {
-            id: $id,
-            area: Area::Inspect,
-            default_severity: Severity::$sev,
-            summary: $summary,
-            remediation: $remediation,
-            reference: $reference,
-        };
+    ($name:ident, $id:literal, $($rest:tt)*) => {
+        crate::finding_code!($name, $id, Inspect, $($rest)*);
     };
 }
 
@@ -63,7 +56,11 @@ code!(
     Error,
     "SPF for the sending IP and the envelope sender (Return-Path) does not pass.",
     "Authorize the sending server in the envelope domain's SPF record (the provider's include:), or send through a server it lists.",
-    "RFC 7208 2.6"
+    "RFC 7208 2.6",
+    [(
+        Warning,
+        "the result is softfail, neutral, none or temperror (fail and permerror stay errors)"
+    )]
 );
 code!(
     NO_DMARC,
@@ -79,7 +76,11 @@ code!(
     Error,
     "DMARC fails: neither SPF nor DKIM passes with a domain aligned with the From domain.",
     "Sign with DKIM d= the From domain (or its organization), or send with a Return-Path in it whose SPF passes.",
-    "RFC 7489 3.1, 6.6.2"
+    "RFC 7489 3.1, 6.6.2",
+    [(
+        Warning,
+        "the policy in force is p=none: receivers still deliver the mail"
+    )]
 );
 code!(
     RECEIVER_FAILED,

@@ -1,6 +1,8 @@
 //! MX records (RFC 5321 5.1, RFC 7505 null MX).
 
 pub mod codes;
+pub mod providers;
+pub mod reverse;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +29,13 @@ pub struct MxHost {
     /// CNAMEs followed from the exchange name (should be none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cnames: Vec<String>,
+    /// The reverse DNS (PTR, FCrDNS) of each address checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reverse_dns: Vec<reverse::MxReverseDns>,
+    /// Why the reverse DNS of this host was not checked, or not all of it (a provider's
+    /// host, the bounds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_dns_skipped: Option<String>,
 }
 
 /// MX hosts whose addresses are looked up (each costs two queries).
@@ -195,6 +204,8 @@ pub async fn check(dns: &DnsView, domain: &str, _opts: &CheckOptions) -> Checked
         }
         out.facts.hosts.push(host);
     }
+    let reverse = reverse::check(dns, &domain, &mut out.facts.hosts).await;
+    out.findings.extend(reverse);
     out
 }
 

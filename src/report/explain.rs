@@ -14,6 +14,14 @@ pub fn explain(code: &CodeInfo) -> String {
     let _ = writeln!(out, "{}", code.id);
     let _ = writeln!(out, "  area:             {}", code.area.title());
     let _ = writeln!(out, "  default severity: {}", code.default_severity);
+    for c in code.contexts {
+        let line = wrap(&format!("{} when {}", c.severity, c.when), WRAP - 20);
+        let _ = writeln!(
+            out,
+            "                    {}",
+            line.replace('\n', "\n                      ")
+        );
+    }
     let _ = writeln!(out, "  reference:        {}", code.reference);
     let _ = writeln!(out, "\n{}", wrap(code.summary, WRAP));
     let _ = writeln!(out, "\nHow to fix:\n{}", wrap(code.remediation, WRAP));
@@ -27,7 +35,20 @@ pub fn explain(code: &CodeInfo) -> String {
     out
 }
 
-/// Every code, one per line, grouped by area: `  id  severity  summary`.
+/// `note`, or `note/warning` for a code a check also raises at another severity (the
+/// default first).
+fn severities(code: &CodeInfo) -> String {
+    let mut out = code.default_severity.as_str().to_string();
+    for c in code.contexts {
+        if !out.split('/').any(|s| s == c.severity.as_str()) {
+            out.push('/');
+            out.push_str(c.severity.as_str());
+        }
+    }
+    out
+}
+
+/// Every code, one per line, grouped by area: `  id  severities  summary`.
 pub fn list() -> String {
     let groups = grouped();
     let width = groups
@@ -44,9 +65,9 @@ pub fn list() -> String {
         for code in codes {
             let _ = writeln!(
                 out,
-                "  {:width$}  {:7}  {}",
+                "  {:width$}  {:13}  {}",
                 code.id,
-                code.default_severity.as_str(),
+                severities(code),
                 code.summary
             );
         }
@@ -65,8 +86,10 @@ pub fn codes_markdown() -> String {
          `mailpreflight explain --list` lists them all.\n\n\
          Severity policy: `--allow CODE` keeps a finding in the report as a note that never fails \
          the run; `--deny CODE` raises it to an error; `--fail-on error|warning|never` decides \
-         which severity fails the run (exit code 1). A check may raise a code above or below its \
-         default severity where the occurrence warrants it; the message says why.\n\n",
+         which severity fails the run (exit code 1). A check raises a code at its default \
+         severity except in the occurrences listed under it (\"**warning** when ...\"), and never \
+         at another: a test runs every fixture and compares each finding's severity with this \
+         page.\n\n",
     );
     for (area, codes) in &groups {
         let ids: Vec<String> = codes
@@ -90,11 +113,11 @@ pub fn codes_markdown() -> String {
         );
         for code in codes {
             let _ = writeln!(out, "<a id=\"{0}\"></a>\n\n### `{0}`\n", code.id);
-            let _ = writeln!(
-                out,
-                "- Default severity: **{}**\n- Reference: {}\n",
-                code.default_severity, code.reference
-            );
+            let _ = writeln!(out, "- Default severity: **{}**", code.default_severity);
+            for c in code.contexts {
+                let _ = writeln!(out, "- **{}** when {}", c.severity, markdown_text(c.when));
+            }
+            let _ = writeln!(out, "- Reference: {}\n", code.reference);
             let _ = writeln!(out, "{}\n", markdown_text(code.summary));
             let _ = writeln!(out, "**How to fix:** {}\n", markdown_text(code.remediation));
         }

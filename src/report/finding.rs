@@ -96,6 +96,25 @@ pub struct CodeInfo {
     pub remediation: &'static str,
     /// The rule's source, e.g. "RFC 7208 4.6.4".
     pub reference: &'static str,
+    /// The other severities a check may give this code, each with the occurrence that
+    /// warrants it; `explain` and docs/codes.md print them. A check that gives any other
+    /// severity trips [`Finding::severity`]'s assertion (in debug builds, i.e. every test run).
+    pub contexts: &'static [SeverityContext],
+}
+
+/// A severity other than the default, and when a check gives it.
+#[derive(Debug, Serialize)]
+pub struct SeverityContext {
+    pub severity: Severity,
+    /// The occurrence, completing "a <severity> when ...".
+    pub when: &'static str,
+}
+
+impl CodeInfo {
+    /// Whether a check may raise this code at `severity` (its default or a declared context).
+    pub fn allows(&self, severity: Severity) -> bool {
+        severity == self.default_severity || self.contexts.iter().any(|c| c.severity == severity)
+    }
 }
 
 /// Declares one catalogue entry as a `static` beside the check that raises it:
@@ -103,6 +122,9 @@ pub struct CodeInfo {
 #[macro_export]
 macro_rules! finding_code {
     ($name:ident, $id:literal, $area:ident, $sev:ident, $summary:literal, $remediation:literal, $reference:expr) => {
+        $crate::finding_code!($name, $id, $area, $sev, $summary, $remediation, $reference, []);
+    };
+    ($name:ident, $id:literal, $area:ident, $sev:ident, $summary:literal, $remediation:literal, $reference:expr, [$(($other:ident, $when:literal)),* $(,)?]) => {
         pub static $name: $crate::report::CodeInfo = $crate::report::CodeInfo {
             id: $id,
             area: $crate::report::Area::$area,
@@ -110,6 +132,10 @@ macro_rules! finding_code {
             summary: $summary,
             remediation: $remediation,
             reference: $reference,
+            contexts: &[$($crate::report::SeverityContext {
+                severity: $crate::report::Severity::$other,
+                when: $when,
+            }),*],
         };
     };
 }
@@ -211,9 +237,44 @@ impl Finding {
     }
 
     /// Checks may raise a code above or below its default where the occurrence warrants it
-    /// (e.g. a 1024-bit key is a note, a 512-bit key an error under one code).
+    /// (e.g. a 1024-bit key is a note, a 512-bit key an error under one code); the code's
+    /// catalogue entry declares each such severity and when (`contexts`), so that `explain`
+    /// and the docs say what is emitted.
     pub fn severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
+        self.set_severity(severity);
         self
+    }
+
+    /// [`Finding::severity`] for a finding already pushed.
+    pub fn set_severity(&mut self, severity: Severity) {
+        debug_assert!(
+            self.code.allows(severity),
+            "{} raised as {severity}, which its catalogue entry does not declare",
+            self.code.id
+        );
+        self.severity = severity;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_severities_are_allowed() {
+        let revoked = &crate::dkim::codes::DKIM_KEY_REVOKED;
+        assert!(revoked.allows(Severity::Note));
+        assert!(revoked.allows(Severity::Warning));
+        assert!(!revoked.allows(Severity::Error));
+        let f = Finding::new(revoked, "s._domainkey.example.com", "m").severity(Severity::Warning);
+        assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "does not declare")]
+    fn an_undeclared_severity_trips_the_assertion() {
+        let _ =
+            Finding::new(&crate::dkim::codes::DKIM_KEY_REVOKED, "s", "m").severity(Severity::Error);
     }
 }

@@ -8,5 +8,5 @@ pub mod model;
 pub mod render;
 pub mod sink;
 
-pub use finding::{Area, CodeInfo, Evidence, Finding, Severity};
+pub use finding::{Area, CodeInfo, Evidence, Finding, Severity, SeverityContext};
 pub use model::{DomainFacts, DomainReport, Report, Summary};

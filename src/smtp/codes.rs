@@ -324,7 +324,11 @@ crate::finding_code!(
     Warning,
     "Certificate verification is off in the config: the probe saw a certificate the connector would not check.",
     "Remove tls.rejectUnauthorized: false once the certificate is fixed (or trust a private CA with tls.ca).",
-    NODE_TLS
+    NODE_TLS,
+    [(
+        Error,
+        "the certificate would fail verification: anyone on the path can read the mail and the password"
+    )]
 );
 
 pub static ALL: &[&CodeInfo] = &[

@@ -364,7 +364,7 @@ fn certificate_findings(p: &mut Probe<'_>, facts: &TlsFacts, node_message: Optio
             p.fail(message, None);
         } else {
             p.finding(&codes::TLS_NOT_VERIFIED, format!("tls.rejectUnauthorized is false, and the certificate would fail verification: {message}{desc}; anyone on the path can read the passcode mail and the password"))
-                .severity = crate::report::Severity::Error;
+                .set_severity(crate::report::Severity::Error);
         }
     }
     if let Some(leaf) = leaf {

@@ -1,6 +1,6 @@
 //! Finding codes raised by the SPF check.
 
-use crate::report::{Area, CodeInfo, Severity};
+use crate::report::{Area, CodeInfo, Severity, SeverityContext};
 
 pub static SPF_MISSING: CodeInfo = CodeInfo {
     id: "spf-missing",
@@ -9,6 +9,7 @@ pub static SPF_MISSING: CodeInfo = CodeInfo {
     summary: "The domain publishes no SPF record (no TXT record beginning with v=spf1).",
     remediation: "Publish one TXT record at the domain, e.g. \"v=spf1 include:<your provider> -all\"; receivers treat mail from a domain without SPF as unauthenticated (result none).",
     reference: "RFC 7208 4.5",
+    contexts: &[],
 };
 
 pub static SPF_MULTIPLE_RECORDS: CodeInfo = CodeInfo {
@@ -18,6 +19,7 @@ pub static SPF_MULTIPLE_RECORDS: CodeInfo = CodeInfo {
     summary: "The name publishes more than one v=spf1 TXT record, which is a permerror for every message.",
     remediation: "Merge the records into a single v=spf1 TXT record (combine their mechanisms, keep one `all` at the end).",
     reference: "RFC 7208 4.5",
+    contexts: &[],
 };
 
 pub static SPF_SYNTAX_ERROR: CodeInfo = CodeInfo {
@@ -27,6 +29,7 @@ pub static SPF_SYNTAX_ERROR: CodeInfo = CodeInfo {
     summary: "An SPF record in the tree does not parse, which is a permerror for every message it is evaluated for.",
     remediation: "Fix the term named in the message. TXT strings are joined without spaces, so a record split across strings must keep the spaces between terms.",
     reference: "RFC 7208 4.6, 12",
+    contexts: &[],
 };
 
 pub static SPF_TOO_MANY_LOOKUPS: CodeInfo = CodeInfo {
@@ -36,6 +39,7 @@ pub static SPF_TOO_MANY_LOOKUPS: CodeInfo = CodeInfo {
     summary: "The SPF tree needs more than 10 DNS-querying terms (include, a, mx, ptr, exists, redirect), so receivers return permerror.",
     remediation: "Remove unused includes, replace a/mx with ip4/ip6 ranges, or point a provider's include at a flattened record; the message names the include that costs the most.",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 
 pub static SPF_LOOKUPS_NEAR_LIMIT: CodeInfo = CodeInfo {
@@ -45,6 +49,7 @@ pub static SPF_LOOKUPS_NEAR_LIMIT: CodeInfo = CodeInfo {
     summary: "The SPF tree uses 9 or 10 of its 10 DNS lookups: one more include (or a provider growing its record) breaks it.",
     remediation: "Make room before adding a sender: drop unused includes or replace a/mx terms with ip4/ip6.",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 
 pub static SPF_TOO_MANY_VOID_LOOKUPS: CodeInfo = CodeInfo {
@@ -54,6 +59,7 @@ pub static SPF_TOO_MANY_VOID_LOOKUPS: CodeInfo = CodeInfo {
     summary: "More than two terms in the SPF tree look up names that do not exist or have no records (void lookups), so receivers may return permerror.",
     remediation: "Remove the terms that point at names with no records (the message lists them).",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 
 pub static SPF_MX_TOO_MANY_HOSTS: CodeInfo = CodeInfo {
@@ -63,6 +69,7 @@ pub static SPF_MX_TOO_MANY_HOSTS: CodeInfo = CodeInfo {
     summary: "An mx term points at a domain with more than 10 MX hosts, which is a permerror.",
     remediation: "Replace the mx term with ip4/ip6 ranges for the outgoing servers, or reduce the MX set.",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 
 pub static SPF_PTR_USED: CodeInfo = CodeInfo {
@@ -72,6 +79,7 @@ pub static SPF_PTR_USED: CodeInfo = CodeInfo {
     summary: "The SPF tree uses the ptr mechanism, which is slow, unreliable and SHOULD NOT be used.",
     remediation: "Replace ptr with ip4/ip6 ranges (or a/mx) for the servers it was meant to cover.",
     reference: "RFC 7208 5.5",
+    contexts: &[],
 };
 
 pub static SPF_INCLUDE_LOOP: CodeInfo = CodeInfo {
@@ -81,6 +89,7 @@ pub static SPF_INCLUDE_LOOP: CodeInfo = CodeInfo {
     summary: "An include or redirect leads back to a record already being evaluated: evaluation loops until the lookup limit, a permerror.",
     remediation: "Remove the include/redirect that points back up the chain shown in the evidence.",
     reference: "RFC 7208 4.6.4, 5.2",
+    contexts: &[],
 };
 
 pub static SPF_INCLUDE_MISSING: CodeInfo = CodeInfo {
@@ -90,6 +99,7 @@ pub static SPF_INCLUDE_MISSING: CodeInfo = CodeInfo {
     summary: "An include points at a name with no SPF record, which is a permerror whenever the include is reached.",
     remediation: "Fix the include's name (a typo or a provider's retired record) or remove the include.",
     reference: "RFC 7208 5.2",
+    contexts: &[],
 };
 
 pub static SPF_REDIRECT_MISSING: CodeInfo = CodeInfo {
@@ -99,6 +109,7 @@ pub static SPF_REDIRECT_MISSING: CodeInfo = CodeInfo {
     summary: "The redirect= target has no SPF record, which is a permerror.",
     remediation: "Point redirect= at a name that publishes a v=spf1 record, or replace it with the mechanisms themselves.",
     reference: "RFC 7208 6.1",
+    contexts: &[],
 };
 
 pub static SPF_REDIRECT_IGNORED: CodeInfo = CodeInfo {
@@ -108,6 +119,7 @@ pub static SPF_REDIRECT_IGNORED: CodeInfo = CodeInfo {
     summary: "The record has both an `all` mechanism and redirect=; the redirect is never used.",
     remediation: "Remove either the redirect= or the `all` term, depending on which policy you mean.",
     reference: "RFC 7208 5.1, 6.1",
+    contexts: &[],
 };
 
 pub static SPF_ALL_PASS: CodeInfo = CodeInfo {
@@ -117,6 +129,7 @@ pub static SPF_ALL_PASS: CodeInfo = CodeInfo {
     summary: "The SPF tree contains `+all` (or a bare `all`): every address on the Internet passes SPF for this domain.",
     remediation: "End the record with -all (or ~all while testing) instead of +all.",
     reference: "RFC 7208 5.1",
+    contexts: &[],
 };
 
 pub static SPF_ALL_NEUTRAL: CodeInfo = CodeInfo {
@@ -126,6 +139,7 @@ pub static SPF_ALL_NEUTRAL: CodeInfo = CodeInfo {
     summary: "The record ends with `?all`: mail from unlisted servers gets neutral, which protects nothing.",
     remediation: "End the record with -all (or ~all while testing).",
     reference: "RFC 7208 5.1, 8.2",
+    contexts: &[],
 };
 
 pub static SPF_NO_ALL: CodeInfo = CodeInfo {
@@ -135,6 +149,7 @@ pub static SPF_NO_ALL: CodeInfo = CodeInfo {
     summary: "The record has neither an `all` mechanism nor redirect=: unlisted servers get neutral by default.",
     remediation: "Add -all (or ~all) at the end of the record.",
     reference: "RFC 7208 4.7",
+    contexts: &[],
 };
 
 pub static SPF_RECORD_TOO_LONG: CodeInfo = CodeInfo {
@@ -144,6 +159,10 @@ pub static SPF_RECORD_TOO_LONG: CodeInfo = CodeInfo {
     summary: "An SPF record is long enough that the DNS answer may not fit in 512 bytes (warning above 450 bytes, error above 512).",
     remediation: "Shorten the record: move ranges into an included record, or drop unused terms.",
     reference: "RFC 7208 3.4",
+    contexts: &[SeverityContext {
+        severity: Severity::Error,
+        when: "the record is over 512 bytes: the answer may not fit a UDP response at all",
+    }],
 };
 
 pub static SPF_MACRO_NOT_FOLLOWED: CodeInfo = CodeInfo {
@@ -153,6 +172,7 @@ pub static SPF_MACRO_NOT_FOLLOWED: CodeInfo = CodeInfo {
     summary: "A term's target depends on the sender (macros) and was not followed; its lookup is still counted.",
     remediation: "Give --sending-ip (and --helo) to expand the macros and follow the term.",
     reference: "RFC 7208 7",
+    contexts: &[],
 };
 
 pub static SPF_TREE_TOO_DEEP: CodeInfo = CodeInfo {
@@ -162,6 +182,7 @@ pub static SPF_TREE_TOO_DEEP: CodeInfo = CodeInfo {
     summary: "The include/redirect tree is too large or too deep to walk completely; the counts cover only what was walked.",
     remediation: "Flatten the include chain: receivers stop at 10 lookups anyway.",
     reference: "RFC 7208 4.6.4",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_FAIL: CodeInfo = CodeInfo {
@@ -171,6 +192,7 @@ pub static SPF_VERDICT_FAIL: CodeInfo = CodeInfo {
     summary: "SPF fails for the given sending IP: receivers may reject the mail.",
     remediation: "Add the sending IP (or its provider's include) to the SPF record.",
     reference: "RFC 7208 2.6.4",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_SOFTFAIL: CodeInfo = CodeInfo {
@@ -180,6 +202,7 @@ pub static SPF_VERDICT_SOFTFAIL: CodeInfo = CodeInfo {
     summary: "SPF soft-fails for the given sending IP: receivers usually accept but mark the mail as suspicious.",
     remediation: "Add the sending IP (or its provider's include) to the SPF record.",
     reference: "RFC 7208 2.6.5",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_NEUTRAL: CodeInfo = CodeInfo {
@@ -189,6 +212,7 @@ pub static SPF_VERDICT_NEUTRAL: CodeInfo = CodeInfo {
     summary: "SPF is neutral for the given sending IP: the domain makes no assertion, so SPF cannot help DMARC.",
     remediation: "Add the sending IP (or its provider's include) to the SPF record.",
     reference: "RFC 7208 2.6.2",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_NONE: CodeInfo = CodeInfo {
@@ -198,6 +222,7 @@ pub static SPF_VERDICT_NONE: CodeInfo = CodeInfo {
     summary: "SPF gives none for the given sending IP: there is no SPF record to evaluate.",
     remediation: "Publish an SPF record that covers the sending IP.",
     reference: "RFC 7208 2.6.1",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_PERMERROR: CodeInfo = CodeInfo {
@@ -207,6 +232,7 @@ pub static SPF_VERDICT_PERMERROR: CodeInfo = CodeInfo {
     summary: "SPF evaluation for the given sending IP ends in permerror: the record set is broken for every receiver.",
     remediation: "Fix the error named in the message (syntax, lookup limit, missing include).",
     reference: "RFC 7208 2.6.7",
+    contexts: &[],
 };
 
 pub static SPF_VERDICT_TEMPERROR: CodeInfo = CodeInfo {
@@ -216,6 +242,7 @@ pub static SPF_VERDICT_TEMPERROR: CodeInfo = CodeInfo {
     summary: "SPF evaluation for the given sending IP ends in temperror: a DNS lookup failed; receivers may defer the mail.",
     remediation: "Check that the names in the message answer reliably (dig +trace).",
     reference: "RFC 7208 2.6.6",
+    contexts: &[],
 };
 
 pub static ALL: &[&CodeInfo] = &[

@@ -626,21 +626,8 @@ fn pick_validated(names: &[String], domain: &str) -> Option<String> {
         .cloned()
 }
 
-/// The in-addr.arpa / ip6.arpa name of an address.
-pub fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
-        }
-        IpAddr::V6(_) => {
-            let dotted = super::macros::dotted_ip(ip);
-            let mut nibbles: Vec<&str> = dotted.split('.').collect();
-            nibbles.reverse();
-            format!("{}.ip6.arpa", nibbles.join("."))
-        }
-    }
-}
+/// The in-addr.arpa / ip6.arpa name of an address (shared with the reverse DNS checks).
+pub use crate::dns::reverse::reverse_name;
 
 pub fn in_v4(ip: Ipv4Addr, net: Ipv4Addr, prefix: u8) -> bool {
     let mask = if prefix == 0 {
@@ -685,14 +672,7 @@ mod tests {
 
     #[test]
     fn reverse_names_and_domains() {
-        assert_eq!(
-            reverse_name("192.0.2.3".parse().unwrap()),
-            "3.2.0.192.in-addr.arpa"
-        );
-        assert_eq!(
-            reverse_name("2001:db8::1".parse().unwrap()),
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
-        );
+        // reverse_name itself is tested where it lives (dns::reverse).
         assert_eq!(
             canonical_ip("::ffff:1.2.3.4".parse().unwrap()),
             "1.2.3.4".parse::<IpAddr>().unwrap()

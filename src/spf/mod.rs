@@ -2,6 +2,7 @@
 
 pub mod codes;
 pub mod eval;
+pub mod identity;
 pub mod macros;
 pub mod parse;
 pub mod record;
@@ -10,6 +11,7 @@ pub mod walk;
 use crate::check::{CheckOptions, Checked};
 use crate::dns::DnsView;
 use crate::report::{Evidence, Finding};
+use identity::SpfIdentity;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -51,6 +53,21 @@ pub struct SpfNode {
     pub children: Vec<SpfNode>,
 }
 
+impl SpfNode {
+    /// What this node costs the evaluation's 10 lookups (RFC 7208 4.6.4): the include or
+    /// redirect term that reached it counts one, and so do the DNS-querying terms of its
+    /// record and of everything below (`total_lookups`). The root is reached by no term.
+    /// The one count of an include everywhere: the costliest-include message, the facts and
+    /// the drawn tree.
+    pub fn cost(&self) -> u32 {
+        if self.via.is_empty() || self.via == "root" {
+            self.total_lookups
+        } else {
+            1 + self.total_lookups
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SpfCost {
     /// The term, e.g. `include:_spf.google.com`.
@@ -62,6 +79,14 @@ pub struct SpfCost {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SpfVerdict {
     pub ip: String,
+    /// Which identity was checked: `mail-from`, or `helo` for a null MAIL FROM (2.4).
+    pub identity: String,
+    /// check_host()'s `<domain>` (as given, possibly malformed).
+    pub domain: String,
+    /// check_host()'s `<sender>`: `local@domain`, `postmaster@domain` without a local part.
+    pub sender: String,
+    /// The HELO/EHLO name (`%{h}`).
+    pub helo: String,
     /// pass, fail, softfail, neutral, none, permerror or temperror.
     pub result: String,
     /// The term that decided it (e.g. `include:_spf.google.com` then `ip4:192.0.2.0/24`), or the reason.
@@ -71,11 +96,61 @@ pub struct SpfVerdict {
 }
 
 /// The SPF audit of one domain: the static walk of its tree (limits, loops, syntax, the
-/// `all` policy) and, with `--sending-ip`, the check_host() verdict for that address.
+/// `all` policy) and, with `--sending-ip`, the check_host() verdict for that address,
+/// for the identity `--mail-from`/`--helo` give (default `postmaster@<domain>`).
 pub async fn check(dns: &DnsView, domain: &str, opts: &CheckOptions) -> Checked<SpfFacts> {
-    let mut out: Checked<SpfFacts> = Checked::new();
     let helo = opts.helo.clone().unwrap_or_else(|| domain.to_string());
-    let walk = walk::walk(dns, domain, opts.sending_ip, &helo).await;
+    let identity = match &opts.mail_from {
+        Some(mail_from) => SpfIdentity::mail_from(mail_from, &helo),
+        None => SpfIdentity::mail_from(&format!("postmaster@{domain}"), &helo),
+    };
+    // The walk expands macros with the sender when the identity is this domain's.
+    let sender = if identity.domain.eq_ignore_ascii_case(domain) {
+        identity.sender.clone()
+    } else {
+        format!("postmaster@{domain}")
+    };
+    let mut out = check_tree(dns, domain, opts.sending_ip, &sender, &helo).await;
+    if let Some(ip) = opts.sending_ip {
+        add_verdict(&mut out, dns, ip, &identity).await;
+    }
+    out
+}
+
+/// `mailpreflight spf`: check_host() for one identity, with the walk of the identity
+/// domain's tree when it is a domain that can have a record at all (4.3).
+pub async fn check_identity(
+    dns: &DnsView,
+    ip: IpAddr,
+    identity: &SpfIdentity,
+) -> Checked<SpfFacts> {
+    let domain = identity
+        .domain
+        .strip_suffix('.')
+        .unwrap_or(&identity.domain)
+        .to_ascii_lowercase();
+    let mut out = if eval::is_valid_domain(&domain) {
+        check_tree(dns, &domain, Some(ip), &identity.sender, &identity.helo).await
+    } else {
+        let mut out: Checked<SpfFacts> = Checked::new();
+        out.facts.lookup_limit = eval::LOOKUP_LIMIT;
+        out.facts.headroom = eval::LOOKUP_LIMIT as i32;
+        out
+    };
+    add_verdict(&mut out, dns, ip, identity).await;
+    out
+}
+
+/// The walk of `domain`'s tree and the findings on its limits.
+async fn check_tree(
+    dns: &DnsView,
+    domain: &str,
+    ip: Option<IpAddr>,
+    sender: &str,
+    helo: &str,
+) -> Checked<SpfFacts> {
+    let mut out: Checked<SpfFacts> = Checked::new();
+    let walk = walk::walk_as(dns, domain, ip, sender, helo).await;
     out.findings.extend(walk.findings);
     let facts = &mut out.facts;
     facts.record = walk.record;
@@ -135,23 +210,27 @@ pub async fn check(dns: &DnsView, domain: &str, opts: &CheckOptions) -> Checked<
         );
     }
     facts.tree = has_record.then_some(walk.tree);
-    if let Some(ip) = opts.sending_ip {
-        let sender = format!("postmaster@{domain}");
-        let verdict = eval::check_host(dns, ip, domain, &sender, &helo).await;
-        if let Some(f) = verdict_finding(domain, ip, &verdict) {
-            out.findings.push(f);
-        }
-        out.facts.verdict = Some(SpfVerdict {
-            ip: ip.to_string(),
-            result: verdict.result.as_str().to_string(),
-            decided_by: Some(verdict.decided_by()),
-            explanation: verdict.explanation,
-        });
-    }
     out
 }
 
-fn verdict_finding(domain: &str, ip: IpAddr, v: &eval::HostResult) -> Option<Finding> {
+async fn add_verdict(out: &mut Checked<SpfFacts>, dns: &DnsView, ip: IpAddr, id: &SpfIdentity) {
+    let verdict = eval::check_host(dns, ip, &id.domain, &id.sender, &id.helo).await;
+    if let Some(f) = verdict_finding(id, ip, &verdict) {
+        out.findings.push(f);
+    }
+    out.facts.verdict = Some(SpfVerdict {
+        ip: ip.to_string(),
+        identity: id.kind.as_str().to_string(),
+        domain: id.domain.clone(),
+        sender: id.sender.clone(),
+        helo: id.helo.clone(),
+        result: verdict.result.as_str().to_string(),
+        decided_by: Some(verdict.decided_by()),
+        explanation: verdict.explanation,
+    });
+}
+
+fn verdict_finding(id: &SpfIdentity, ip: IpAddr, v: &eval::HostResult) -> Option<Finding> {
     use eval::SpfResult as R;
     let code = match v.result {
         R::Pass => return None,
@@ -164,9 +243,10 @@ fn verdict_finding(domain: &str, ip: IpAddr, v: &eval::HostResult) -> Option<Fin
     };
     let mut f = Finding::new(
         code,
-        domain,
+        id.domain.as_str(),
         format!(
-            "SPF for {ip} sending as {domain}: {} ({})",
+            "SPF for {ip}, {}: {} ({})",
+            id.describe(),
             v.result,
             if v.path.is_empty() {
                 v.reason.clone()

@@ -13,7 +13,8 @@
 //!   MX of `mx` (MX hosts' addresses are not counted); the A of `exists`; the TXT of
 //!   `include`. `ptr` needs the client address and is not looked up here.
 //! - a target with macros is expanded when `--sending-ip` is given (sender
-//!   `postmaster@<domain>`, `%{p}` = "unknown"), otherwise not followed and still counted.
+//!   `--mail-from`, else `postmaster@<domain>`; `%{p}` = "unknown"), otherwise not
+//!   followed and still counted.
 //!
 //! TXT strings: a record split in the middle of a term is fine (strings are joined
 //! without spaces, 3.3); strings that make two terms run together show up as a syntax
@@ -80,12 +81,24 @@ struct Walker<'a> {
     out: Walk,
 }
 
-/// Walk `domain`'s SPF tree. `ip`/`helo` expand macros in targets when given.
+/// Walk `domain`'s SPF tree. `ip`/`helo` expand macros in targets when given (sender
+/// `postmaster@<domain>`).
 pub async fn walk(dns: &DnsView, domain: &str, ip: Option<IpAddr>, helo: &str) -> Walk {
+    walk_as(dns, domain, ip, &format!("postmaster@{domain}"), helo).await
+}
+
+/// [`walk`] with the sender whose local part `%{l}`/`%{s}` expand to (`--mail-from`).
+pub async fn walk_as(
+    dns: &DnsView,
+    domain: &str,
+    ip: Option<IpAddr>,
+    sender: &str,
+    helo: &str,
+) -> Walk {
     let mut w = Walker {
         dns,
         ip: ip.map(super::eval::canonical_ip),
-        sender: format!("postmaster@{domain}"),
+        sender: sender.to_string(),
         helo: helo.to_string(),
         memo: HashMap::new(),
         nodes: 0,
@@ -295,28 +308,44 @@ impl<'a> Walker<'a> {
         chain_here.push(domain.clone());
         self.prefetch(record, &domain).await;
         let all = record.all();
+        // The record as published, pointing at the term a finding is about.
+        let text = node.record.clone().unwrap_or_default();
+        let evidence = |term: Option<&super::parse::Term>| Evidence::Record {
+            name: domain.clone(),
+            text: text.clone(),
+            span: term.map(|t| (t.position, t.position + t.text.len())),
+        };
         match all {
-            Some((term, Qualifier::Pass)) => self.push(Finding::new(
-                &SPF_ALL_PASS,
-                domain.clone(),
-                match role {
-                    Role::Include => format!(
-                        "the record of {domain} ({}) has {}: the include matches every address, so anyone passes",
-                        node.via, term.text
-                    ),
-                    _ => format!("the record of {domain} has {}: every address passes SPF", term.text),
-                },
-            )),
-            Some((term, Qualifier::Neutral)) if role != Role::Include => self.push(Finding::new(
-                &SPF_ALL_NEUTRAL,
-                domain.clone(),
-                format!("the record of {domain} ends with {}: unlisted servers get neutral", term.text),
-            )),
-            None if role != Role::Include && record.redirect().is_none() => self.push(Finding::new(
-                &SPF_NO_ALL,
-                domain.clone(),
-                format!("the record of {domain} has no `all` and no redirect=: unlisted servers get neutral"),
-            )),
+            Some((term, Qualifier::Pass)) => self.push(
+                Finding::new(
+                    &SPF_ALL_PASS,
+                    domain.clone(),
+                    match role {
+                        Role::Include => format!(
+                            "the record of {domain} ({}) has {}: the include matches every address, so anyone passes",
+                            node.via, term.text
+                        ),
+                        _ => format!("the record of {domain} has {}: every address passes SPF", term.text),
+                    },
+                )
+                .evidence(evidence(Some(term))),
+            ),
+            Some((term, Qualifier::Neutral)) if role != Role::Include => self.push(
+                Finding::new(
+                    &SPF_ALL_NEUTRAL,
+                    domain.clone(),
+                    format!("the record of {domain} ends with {}: unlisted servers get neutral", term.text),
+                )
+                .evidence(evidence(Some(term))),
+            ),
+            None if role != Role::Include && record.redirect().is_none() => self.push(
+                Finding::new(
+                    &SPF_NO_ALL,
+                    domain.clone(),
+                    format!("the record of {domain} has no `all` and no redirect=: unlisted servers get neutral"),
+                )
+                .evidence(evidence(None)),
+            ),
             _ => {}
         }
         for (term, _, mechanism) in record.directives() {
@@ -334,11 +363,14 @@ impl<'a> Walker<'a> {
             }
             match mechanism {
                 Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
-                Mechanism::Ptr(_) => self.push(Finding::new(
-                    &SPF_PTR_USED,
-                    domain.clone(),
-                    format!("the record of {domain} uses {}", term.text),
-                )),
+                Mechanism::Ptr(_) => self.push(
+                    Finding::new(
+                        &SPF_PTR_USED,
+                        domain.clone(),
+                        format!("the record of {domain} uses {}", term.text),
+                    )
+                    .evidence(evidence(Some(term))),
+                ),
                 Mechanism::A { domain: spec, .. } => {
                     let Some(target) = self.target(spec.as_ref(), &domain, &term.text) else {
                         continue;
@@ -657,7 +689,7 @@ pub fn costliest(tree: &SpfNode) -> Option<super::SpfCost> {
         .iter()
         .map(|c| super::SpfCost {
             term: c.via.clone(),
-            lookups: 1 + c.total_lookups,
+            lookups: c.cost(),
         })
         .max_by_key(|c| c.lookups)
 }

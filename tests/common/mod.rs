@@ -73,3 +73,35 @@ pub fn json_keys(value: &serde_json::Value, out: &mut std::collections::BTreeSet
         _ => {}
     }
 }
+
+/// Every finding of a JSON report (run without --allow/--deny) has a severity its code's
+/// catalogue entry documents: the default or one of its declared contexts, as `explain`
+/// and docs/codes.md print them.
+pub fn assert_severities_documented(report: &serde_json::Value, what: &str) {
+    let mut wrong = Vec::new();
+    for target in report["targets"].as_array().into_iter().flatten() {
+        for f in target["findings"].as_array().into_iter().flatten() {
+            let id = f["code"].as_str().unwrap_or("");
+            let severity = f["severity"].as_str().unwrap_or("");
+            let Some(code) = mailpreflight::report::catalogue::find(id) else {
+                wrong.push(format!("{id}: not in the catalogue"));
+                continue;
+            };
+            if !documented_severities(code).contains(&severity) {
+                wrong.push(format!(
+                    "{id} emitted as {severity}, documented as {:?}: {}",
+                    documented_severities(code),
+                    f["message"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{what}: {}", wrong.join("\n"));
+}
+
+/// The severities `explain CODE` lists for a code.
+pub fn documented_severities(code: &mailpreflight::report::CodeInfo) -> Vec<&'static str> {
+    std::iter::once(code.default_severity.as_str())
+        .chain(code.contexts.iter().map(|c| c.severity.as_str()))
+        .collect()
+}

@@ -81,8 +81,17 @@ fn spf_section(spf: &SpfFacts) -> Section {
     }
     items.push(Item::Line(lookup_line(spf)));
     if let Some(verdict) = &spf.verdict {
+        let identity = match verdict.identity.as_str() {
+            "" => String::new(),
+            "helo" => format!(" with HELO {} (null MAIL FROM)", printable(&verdict.helo)),
+            _ => format!(
+                " with MAIL FROM <{}> (HELO {})",
+                printable(&verdict.sender),
+                printable(&verdict.helo)
+            ),
+        };
         let mut line = format!(
-            "verdict for {}: {}",
+            "verdict for {}{identity}: {}",
             printable(&verdict.ip),
             printable(&verdict.result)
         );
@@ -187,9 +196,13 @@ fn node_label(node: &SpfNode, root: bool) -> String {
         // A macro-expanded or otherwise rewritten target: show where it led.
         format!("{} → {}", printable(&node.via), printable(&node.domain))
     };
-    let mut label = format!("{name} ({}", plural_lookups(node.total_lookups));
-    if !node.children.is_empty() && node.own_lookups != node.total_lookups {
-        label.push_str(&format!(", {} own", node.own_lookups));
+    // The same count as the costliest-include message (SpfNode::cost): an include costs
+    // its own term plus everything below it.
+    let cost = node.cost();
+    let mut label = format!("{name} ({}", plural_lookups(cost));
+    let below: u32 = node.children.iter().map(|c| c.cost()).sum();
+    if below > 0 && below < cost {
+        label.push_str(&format!(": {} here, {below} below", cost - below));
     }
     label.push(')');
     if let Some(problem) = &node.problem {
@@ -347,6 +360,28 @@ fn mx_section(mx: &MxFacts) -> Section {
             line.push_str(&format!(" ({})", addrs.join(", ")));
         }
         items.push(Item::Line(line));
+        for r in &host.reverse_dns {
+            let ptr = if r.ptr.is_empty() {
+                "no PTR".to_string()
+            } else {
+                format!("PTR {}", printable(&r.ptr.join(", ")))
+            };
+            let verdict = if r.forward_confirmed {
+                "forward-confirmed"
+            } else {
+                "not forward-confirmed"
+            };
+            items.push(Item::Line(format!(
+                "reverse DNS of {} ({exchange}): {ptr}, {verdict}",
+                printable(&r.ip)
+            )));
+        }
+        if let Some(why) = &host.reverse_dns_skipped {
+            items.push(Item::Line(format!(
+                "reverse DNS of {exchange}: {}",
+                printable(why)
+            )));
+        }
     }
     if items.is_empty() {
         items.push(Item::Line("no MX hosts".into()));
@@ -416,10 +451,12 @@ mod tests {
         assert_eq!(
             spf_tree_lines(&tree),
             [
-                "example.com (7 lookups, 3 own)",
-                "├─ include:_spf.google.com (4 lookups)",
-                "│  └─ include:_netblocks.google.com (0 lookups)",
-                "└─ redirect=%{d}.x.example → example.com.x.example (0 lookups) [NXDOMAIN]",
+                // Each include/redirect counts its own term (RFC 7208 4.6.4), as the
+                // costliest-include message does.
+                "example.com (7 lookups: 1 here, 6 below)",
+                "├─ include:_spf.google.com (5 lookups: 4 here, 1 below)",
+                "│  └─ include:_netblocks.google.com (1 lookup)",
+                "└─ redirect=%{d}.x.example → example.com.x.example (1 lookup) [NXDOMAIN]",
             ]
         );
     }
