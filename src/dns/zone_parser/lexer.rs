@@ -27,9 +27,40 @@ pub(super) struct Entry {
     pub(super) end: Pos,
 }
 
-/// Split the text into entries: comments dropped, parentheses joined, strings decoded.
-pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
-    let mut entries = Vec::new();
+/// At most this many tokens in one entry: the largest record data a message can carry
+/// (RDLENGTH is 16 bits) holds at most 65,535 one-byte strings. A bound on hostile input.
+pub(super) const MAX_ENTRY_TOKENS: usize = 65_536 + 16;
+
+/// Why lexing stopped: the text itself, or the consumer of an entry.
+pub(super) enum Stop<E> {
+    Lex(Pos, String),
+    Entry(E),
+}
+
+/// Fields are separated by these (RFC 1035 5.1: "blank" is space or tab; CR ends a CRLF line).
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r')
+}
+
+/// A character no unquoted field may hold: other Unicode white space (U+00A0, U+2028...)
+/// and control characters. Reported where it stands, rather than made part of a name.
+fn is_stray(c: char) -> bool {
+    !matches!(c, ' ' | '\t' | '\r' | '\n') && (c.is_whitespace() || c.is_control())
+}
+
+/// Where an unquoted word ends. Every character this accepts is consumed by an arm of
+/// [`lex`]'s match, so that each turn of its loop consumes at least one character.
+fn ends_word(c: char) -> bool {
+    c == '\n' || is_blank(c) || is_stray(c) || matches!(c, '(' | ')' | ';' | '"')
+}
+
+/// Split the text into entries (comments dropped, parentheses joined, strings decoded) and
+/// hand each to `on_entry` as soon as it is complete: memory holds one entry at a time.
+/// Work is linear in the text: every turn of the loop consumes at least one character.
+pub(super) fn lex<E>(
+    text: &str,
+    mut on_entry: impl FnMut(Entry) -> Result<(), E>,
+) -> Result<(), Stop<E>> {
     let mut chars = text.chars().peekable();
     let mut pos = Pos { line: 1, column: 1 };
     let mut open_paren: Option<Pos> = None;
@@ -65,14 +96,23 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
                         },
                     );
                     if !done.tokens.is_empty() {
-                        entries.push(done);
+                        on_entry(done).map_err(Stop::Entry)?;
                     }
                     at_line_start = true;
                 }
             }
-            ' ' | '\t' | '\r' => {
+            c if is_blank(c) => {
                 chars.next();
                 pos.column += 1;
+            }
+            c if is_stray(c) => {
+                return Err(Stop::Lex(
+                    here,
+                    format!(
+                        "character U+{:04X} is not allowed outside a quoted string: separate fields with spaces or tabs",
+                        u32::from(c)
+                    ),
+                ));
             }
             ';' => {
                 while chars.peek().is_some_and(|&c| c != '\n') {
@@ -82,7 +122,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
             }
             '(' => {
                 if let Some(first) = open_paren {
-                    return Err((
+                    return Err(Stop::Lex(
                         here,
                         format!(
                             "nested parenthesis (one is already open since line {})",
@@ -96,7 +136,10 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
             }
             ')' => {
                 if open_paren.take().is_none() {
-                    return Err((here, "closing parenthesis without an opening one".into()));
+                    return Err(Stop::Lex(
+                        here,
+                        "closing parenthesis without an opening one".into(),
+                    ));
                 }
                 chars.next();
                 pos.column += 1;
@@ -108,7 +151,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
                 loop {
                     match chars.next() {
                         None | Some('\n') => {
-                            return Err((here, "unterminated quoted string".into()));
+                            return Err(Stop::Lex(here, "unterminated quoted string".into()));
                         }
                         Some('"') => {
                             pos.column += 1;
@@ -126,6 +169,9 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
                         }
                     }
                 }
+                if current.tokens.len() >= MAX_ENTRY_TOKENS {
+                    return Err(too_many_tokens(here));
+                }
                 current.tokens.push(Token {
                     text: String::from_utf8_lossy(&bytes).into_owned(),
                     bytes,
@@ -138,7 +184,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
                 let mut raw = String::new();
                 let mut bytes = Vec::new();
                 while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || matches!(c, '(' | ')' | ';' | '"') {
+                    if ends_word(c) {
                         break;
                     }
                     chars.next();
@@ -157,6 +203,9 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
                         bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                     }
                 }
+                if current.tokens.len() >= MAX_ENTRY_TOKENS {
+                    return Err(too_many_tokens(here));
+                }
                 current.tokens.push(Token {
                     text: raw,
                     bytes,
@@ -168,15 +217,30 @@ pub(super) fn lex(text: &str) -> Result<Vec<Entry>, (Pos, String)> {
         }
     }
     if let Some(open) = open_paren {
-        return Err((
+        return Err(Stop::Lex(
             open,
             format!("missing closing parenthesis opened at line {}", open.line),
         ));
     }
     if !current.tokens.is_empty() {
-        entries.push(current);
+        on_entry(current).map_err(Stop::Entry)?;
     }
-    Ok(entries)
+    Ok(())
+}
+
+impl<E> From<(Pos, String)> for Stop<E> {
+    fn from((pos, message): (Pos, String)) -> Self {
+        Stop::Lex(pos, message)
+    }
+}
+
+fn too_many_tokens<E>(at: Pos) -> Stop<E> {
+    Stop::Lex(
+        at,
+        format!(
+            "more than {MAX_ENTRY_TOKENS} fields in one record (no record's data is that long)"
+        ),
+    )
 }
 
 /// After a backslash: `\DDD` (a byte in decimal) or `\X` (X itself).

@@ -16,7 +16,7 @@ mod rdata;
 use super::name::{is_subdomain_of, validate_dns_name};
 use super::types::Rdata;
 use super::zone::{Zone, ZoneError, ZoneRecord};
-use lexer::{Entry, Pos, Token, lex};
+use lexer::{Entry, Pos, Stop, Token, lex};
 use rdata::{SKIPPED_TYPES, is_generic_type};
 
 /// TTL when neither the record, `$TTL`, nor an earlier record gives one.
@@ -49,9 +49,10 @@ pub fn parse(text: &str, file: &str, origin: Option<&str>) -> Result<Zone, ZoneE
         owner_pos: Vec::new(),
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for entry in lex(text).map_err(|(pos, m)| parser.error(pos, m))? {
-        parser.entry(entry)?;
-    }
+    lex(text, |entry| parser.entry(entry)).map_err(|stop| match stop {
+        Stop::Lex(pos, message) => parser.error(pos, message),
+        Stop::Entry(e) => e,
+    })?;
     let Some(apex) = parser.apex.clone() else {
         return Err(parser.error(
             Pos { line: 1, column: 1 },

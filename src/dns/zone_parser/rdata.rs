@@ -9,6 +9,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A character-string on the wire holds at most 255 bytes (RFC 1035 3.3).
 const MAX_STRING: usize = 255;
+/// A record's data on the wire is at most 65,535 bytes (RDLENGTH, RFC 1035 3.2.1).
+const MAX_RDATA: usize = 65_535;
 /// Record types we recognise but do not keep (the audit never asks for them).
 pub(super) const SKIPPED_TYPES: &[&str] = &[
     "SPF",
@@ -108,6 +110,7 @@ impl Parser<'_> {
             }
             "TXT" => {
                 let mut strings = Vec::new();
+                let mut wire_len = 0usize;
                 for t in args.by_ref() {
                     if t.bytes.len() > MAX_STRING {
                         return Err(self.error(
@@ -116,6 +119,14 @@ impl Parser<'_> {
                                 "character-string is {} bytes long (at most {MAX_STRING}): split it into several quoted strings",
                                 t.bytes.len()
                             ),
+                        ));
+                    }
+                    // Each string costs its bytes and a length byte on the wire.
+                    wire_len += t.bytes.len() + 1;
+                    if wire_len > MAX_RDATA {
+                        return Err(self.error(
+                            t.pos,
+                            format!("the TXT record's data passes {MAX_RDATA} bytes here, more than a DNS record can hold"),
                         ));
                     }
                     strings.push(t.bytes.clone());

@@ -270,3 +270,41 @@ fn hostile_input_never_panics() {
         let _ = parse(s, "t.zone", None);
     }
 }
+
+#[test]
+fn stray_white_space_and_control_characters_are_errors_where_they_stand() {
+    // Non-ASCII white space (U+00A0, U+2028), vertical tab and form feed (a flipped bit
+    // in '+' or ','), NUL: outside quotes each stopped the lexer's progress once.
+    for (text, column, code) in [
+        ("x\u{a0}IN A 192.0.2.1\n", 2, "U+00A0"),
+        ("$\u{2028}TTL 300\n", 2, "U+2028"),
+        ("@ TXT a\u{b}b\n", 8, "U+000B"),
+        ("@ A 192.0.2.1\u{c}\n", 14, "U+000C"),
+        ("w\u{0} A 192.0.2.1\n", 2, "U+0000"),
+        ("@ MX 10 mx\u{3000}.z.test.\n", 11, "U+3000"),
+    ] {
+        let err = parse(text, "t.zone", Some("z.test")).expect_err(text);
+        assert_eq!((err.line, err.column), (1, column), "{text:?}: {err}");
+        assert!(err.message.contains(code), "{text:?}: {err}");
+    }
+    // Inside a quoted string they are data.
+    let z = ok("@ TXT \"a\u{a0}b\"\n", Some("z.test"));
+    assert_eq!(z.records[0].data, txt(&["a\u{a0}b".as_bytes()]));
+}
+
+#[test]
+fn one_record_is_bounded_by_what_dns_can_carry() {
+    // 300 strings of 255 bytes: 76,800 bytes of data, more than RDLENGTH allows.
+    let big = format!(
+        "@ TXT {}\n",
+        format!("\"{}\" ", "z".repeat(255)).repeat(300)
+    );
+    let err = parse(&big, "t.zone", Some("z.test")).unwrap_err();
+    assert!(err.message.contains("65535 bytes"), "{err}");
+    // The 256th string (each takes 258 columns) brings the data to 65,536 bytes.
+    assert_eq!(err.column, 7 + 255 * 258, "{err}");
+    // Many tokens in one entry stop at the bound, not at the end of memory.
+    let many = format!("@ TXT ( {} )\n", "a ".repeat(lexer::MAX_ENTRY_TOKENS + 5));
+    let err = parse(&many, "t.zone", Some("z.test")).unwrap_err();
+    assert!(err.message.contains("fields in one record"), "{err}");
+}
