@@ -146,6 +146,7 @@ pub async fn run(
         sending_ip: ips.first().copied(),
         helo: None,
         selectors,
+        probe_selectors: Vec::new(),
         no_default_selectors: false,
     };
     if progress {

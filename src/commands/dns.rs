@@ -18,7 +18,6 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
     };
     let output = &settings.output;
     let mut report = Report::new("dns", output.policy.fail_on.as_str());
-    let checks = std::sync::Arc::new(settings.checks.clone());
     let policy = std::sync::Arc::new(output.policy.clone());
     let jsonl = output.format == Format::Jsonl;
 
@@ -28,7 +27,7 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
     let mut results = futures::stream::iter(settings.domains.iter().cloned())
         .map(|domain| {
             let dns = dns.clone();
-            let checks = checks.clone();
+            let checks = settings.checks_for(&domain);
             let policy = policy.clone();
             // Boxed, the future and its output: a domain's audit is a ~10 KiB state machine
             // and its report a large value, and tokio moves both by value several times

@@ -117,6 +117,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
         sending_ip: None,
         helo: None,
         selectors: requirements::selectors(c, &opts.hints),
+        probe_selectors: Vec::new(),
         no_default_selectors: false,
     };
     let domain_report = match &from {

@@ -49,12 +49,14 @@ pub fn provider_of(selector: &str) -> Option<&'static str> {
         .map(|k| k.provider)
 }
 
-/// The selectors to ask for: the user's first (deduplicated, lower-cased), then the table.
-pub fn to_check(given: &[String], no_defaults: bool) -> Vec<String> {
+/// The selectors to ask for: the expected ones first, then the probed ones (both
+/// deduplicated, lower-cased), then the table.
+pub fn to_check(given: &[String], probed: &[String], no_defaults: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let builtin = BUILT_IN.iter().map(|k| k.selector.to_string());
     let all = given
         .iter()
+        .chain(probed)
         .map(|s| crate::dns::name::normalize(s.trim()))
         .chain(builtin.filter(|_| !no_defaults));
     for s in all {
@@ -71,12 +73,12 @@ mod tests {
 
     #[test]
     fn given_first_then_builtin_without_duplicates() {
-        let got = to_check(&["S1".into(), "custom".into()], false);
+        let got = to_check(&["S1".into(), "custom".into()], &[], false);
         assert_eq!(got[0], "s1");
         assert_eq!(got[1], "custom");
         assert_eq!(got.len(), BUILT_IN.len() + 1);
-        assert_eq!(to_check(&["x".into()], true), vec!["x"]);
-        assert!(to_check(&[], true).is_empty());
+        assert_eq!(to_check(&["x".into()], &[], true), vec!["x"]);
+        assert!(to_check(&[], &[], true).is_empty());
         assert!((15..=20).contains(&BUILT_IN.len()));
         assert_eq!(
             provider_of("Selector1").map(|p| p.starts_with("Microsoft")),
