@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 /// A template's placeholders, in order of appearance (keys as written, without braces).
 pub fn placeholders(template: &str) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     scan(template, |key, _| {
-        if !out.iter().any(|k| k == key) {
+        if seen.insert(key.to_string()) {
             out.push(key.to_string());
         }
         None
