@@ -220,6 +220,9 @@ mod tests {
         );
         assert_eq!(domain_of("noreply"), None);
         assert_eq!(domain_of("a@b c.example"), None);
-        assert_eq!(domain_of(&format!("a@auth.example{}", "[".repeat(300))), None);
+        assert_eq!(
+            domain_of(&format!("a@auth.example{}", "[".repeat(300))),
+            None
+        );
     }
 }
