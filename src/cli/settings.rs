@@ -4,7 +4,7 @@
 use super::domains_file::{self, DomainLine};
 use super::{ColorChoice, DnsArgs, DnsOptions, OutputOptions};
 use crate::check::CheckOptions;
-use crate::dns::{DnsConfig, Zone, name, parse_zone};
+use crate::dns::{DnsConfig, Zone, name, parse_zone_bytes};
 use crate::report::baseline::Baseline;
 use crate::report::render::{Format, RenderOptions};
 use crate::report::sink::Policy;
@@ -288,22 +288,9 @@ fn load_zone(spec: &str) -> Result<Zone, InputError> {
     }
     let bytes = std::fs::read(file)
         .map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1)
-            + 1;
-        input_error(format!(
-            "{file}:{line}:{column}: the zone file is not valid UTF-8"
-        ))
-    })?;
     let origin = origin.map(name::normalize);
-    parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))
+    parse_zone_bytes(&bytes, file, origin.as_deref())
+        .map_err(|e| input_error(format!("zone file {e}")))
 }
 
 /// `command` is the subcommand's name: a `--baseline` must be a report of the same one.
