@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use crate::cli::settings::DnsSettings;
-use crate::dns::Dns;
+use crate::dns::{Dns, DnsConfig};
 use crate::domain_audit::{audit_domain, millis};
 use crate::report::Report;
 use crate::report::render::{self, Format};
@@ -10,9 +10,14 @@ use futures::StreamExt;
 use std::io::Write;
 use std::time::Instant;
 
-pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
+pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
     let started = Instant::now();
-    let dns = match Dns::new(settings.dns.clone()) {
+    // The zones move into the DNS layer: a copy would double the memory a large zone takes.
+    let config = DnsConfig {
+        zones: std::mem::take(&mut settings.dns.zones),
+        ..settings.dns.clone()
+    };
+    let dns = match Dns::new(config) {
         Ok(dns) => dns,
         Err(e) => return Ok(Outcome::CannotRun(e.to_string())),
     };

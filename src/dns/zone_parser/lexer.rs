@@ -31,6 +31,10 @@ pub(super) struct Entry {
 /// (RDLENGTH is 16 bits) holds at most 65,535 one-byte strings. A bound on hostile input.
 pub(super) const MAX_ENTRY_TOKENS: usize = 65_536 + 16;
 
+/// No field is longer: a name has at most 253 bytes, a character-string 255, a whole
+/// record's data 65,535. A longer one is reported when it passes the bound, not at its end.
+const MAX_TOKEN_BYTES: usize = 65_535;
+
 /// Why lexing stopped: the text itself, or the consumer of an entry.
 pub(super) enum Stop<E> {
     Lex(Pos, String),
@@ -168,6 +172,9 @@ pub(super) fn lex<E>(
                             bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                         }
                     }
+                    if bytes.len() > MAX_TOKEN_BYTES {
+                        return Err(too_long(here));
+                    }
                 }
                 if current.tokens.len() >= MAX_ENTRY_TOKENS {
                     return Err(too_many_tokens(here));
@@ -202,6 +209,9 @@ pub(super) fn lex<E>(
                         let mut buf = [0; 4];
                         bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                     }
+                    if bytes.len() > MAX_TOKEN_BYTES {
+                        return Err(too_long(here));
+                    }
                 }
                 if current.tokens.len() >= MAX_ENTRY_TOKENS {
                     return Err(too_many_tokens(here));
@@ -232,6 +242,15 @@ impl<E> From<(Pos, String)> for Stop<E> {
     fn from((pos, message): (Pos, String)) -> Self {
         Stop::Lex(pos, message)
     }
+}
+
+fn too_long<E>(at: Pos) -> Stop<E> {
+    Stop::Lex(
+        at,
+        format!(
+            "a field longer than {MAX_TOKEN_BYTES} bytes (no name, string or record data is that long)"
+        ),
+    )
 }
 
 fn too_many_tokens<E>(at: Pos) -> Stop<E> {

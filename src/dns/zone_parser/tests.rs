@@ -303,6 +303,15 @@ fn one_record_is_bounded_by_what_dns_can_carry() {
     assert!(err.message.contains("65535 bytes"), "{err}");
     // The 256th string (each takes 258 columns) brings the data to 65,536 bytes.
     assert_eq!(err.column, 7 + 255 * 258, "{err}");
+    // One field longer than any record's data is an error at its start.
+    for long in [
+        format!("@ TXT {}\n", "a".repeat(70_000)),
+        format!("@ TXT \"{}\"\n", "b".repeat(70_000)),
+    ] {
+        let err = parse(&long, "t.zone", Some("z.test")).unwrap_err();
+        assert!(err.message.contains("longer than 65535 bytes"), "{err}");
+        assert_eq!((err.line, err.column), (1, 7));
+    }
     // Many tokens in one entry stop at the bound, not at the end of memory.
     let many = format!("@ TXT ( {} )\n", "a ".repeat(lexer::MAX_ENTRY_TOKENS + 5));
     let err = parse(&many, "t.zone", Some("z.test")).unwrap_err();
