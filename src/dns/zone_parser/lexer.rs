@@ -176,16 +176,8 @@ pub(super) fn lex<E>(
                         return Err(too_long(here));
                     }
                 }
-                if current.tokens.len() >= MAX_ENTRY_TOKENS {
-                    return Err(too_many_tokens(here));
-                }
-                current.tokens.push(Token {
-                    text: String::from_utf8_lossy(&bytes).into_owned(),
-                    bytes,
-                    quoted: true,
-                    pos: here,
-                });
-                current.end = pos;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                current.push(text, bytes, true, here, pos)?;
             }
             _ => {
                 let mut raw = String::new();
@@ -213,16 +205,7 @@ pub(super) fn lex<E>(
                         return Err(too_long(here));
                     }
                 }
-                if current.tokens.len() >= MAX_ENTRY_TOKENS {
-                    return Err(too_many_tokens(here));
-                }
-                current.tokens.push(Token {
-                    text: raw,
-                    bytes,
-                    quoted: false,
-                    pos: here,
-                });
-                current.end = pos;
+                current.push(raw, bytes, false, here, pos)?;
             }
         }
     }
@@ -244,20 +227,40 @@ impl<E> From<(Pos, String)> for Stop<E> {
     }
 }
 
+impl Entry {
+    /// Adds a token that starts at `at` and ends before `end`, within [`MAX_ENTRY_TOKENS`].
+    fn push<E>(
+        &mut self,
+        text: String,
+        bytes: Vec<u8>,
+        quoted: bool,
+        at: Pos,
+        end: Pos,
+    ) -> Result<(), Stop<E>> {
+        if self.tokens.len() >= MAX_ENTRY_TOKENS {
+            return Err(Stop::Lex(
+                at,
+                format!(
+                    "more than {MAX_ENTRY_TOKENS} fields in one record (no record's data is that long)"
+                ),
+            ));
+        }
+        self.tokens.push(Token {
+            text,
+            bytes,
+            quoted,
+            pos: at,
+        });
+        self.end = end;
+        Ok(())
+    }
+}
+
 fn too_long<E>(at: Pos) -> Stop<E> {
     Stop::Lex(
         at,
         format!(
             "a field longer than {MAX_TOKEN_BYTES} bytes (no name, string or record data is that long)"
-        ),
-    )
-}
-
-fn too_many_tokens<E>(at: Pos) -> Stop<E> {
-    Stop::Lex(
-        at,
-        format!(
-            "more than {MAX_ENTRY_TOKENS} fields in one record (no record's data is that long)"
         ),
     )
 }
