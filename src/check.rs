@@ -20,6 +20,9 @@ pub struct CheckOptions {
     pub mail_from: Option<String>,
     /// `--selector`: DKIM selectors to check besides the built-in list.
     pub selectors: Vec<String>,
+    /// Selectors probed like the built-in list: reported when found, never "missing"
+    /// (--selector's, for a domain whose --domains-file line names its own).
+    pub probe_selectors: Vec<String>,
     /// `--no-default-selectors`: only the selectors given.
     pub no_default_selectors: bool,
 }

@@ -101,6 +101,7 @@ pub async fn run(
         helo: None,
         mail_from: None,
         selectors,
+        probe_selectors: Vec::new(),
         no_default_selectors: false,
     };
     if progress {

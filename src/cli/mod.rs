@@ -2,6 +2,7 @@
 //! settings types of [`settings`]; nothing else reads them.
 
 pub mod audit_settings;
+pub mod domains_file;
 pub mod layers;
 pub mod send_settings;
 pub mod settings;
@@ -432,7 +433,8 @@ pub struct DnsArgs {
     #[command(flatten)]
     pub settings: SettingsFileArgs,
 
-    /// Read more domains from FILE, one per line (`#` starts a comment; `-` reads stdin).
+    /// Read more domains from FILE, one per line (`#` starts a comment; `-` reads stdin),
+    /// each optionally followed by the DKIM selectors it signs with: `example.com s1,s2`.
     #[arg(long, value_name = "FILE")]
     pub domains_file: Option<PathBuf>,
 
@@ -455,6 +457,8 @@ pub struct DnsArgs {
     pub mail_from: Option<String>,
 
     /// A DKIM selector to check (repeatable); added to the built-in list of common selectors.
+    /// Expected (a missing key is reported) for every domain without selectors of its own in
+    /// --domains-file; for those with their own, only probed like the built-in list.
     #[arg(long = "selector", value_name = "SELECTOR")]
     pub selectors: Vec<String>,
 

@@ -1,12 +1,14 @@
 //! Raw arguments turned into validated settings, once. Every input error is reported
 //! here with what and where, and becomes exit code 2.
 
+use super::domains_file::{self, DomainLine};
 use super::{ColorChoice, DnsArgs, DnsOptions, OutputOptions};
 use crate::check::CheckOptions;
-use crate::dns::{DnsConfig, Zone, name, parse_zone};
+use crate::dns::{DnsConfig, Zone, name, parse_zone_bytes};
 use crate::report::baseline::Baseline;
 use crate::report::render::{Format, RenderOptions};
 use crate::report::sink::Policy;
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -27,11 +29,11 @@ pub(crate) fn input_error(message: impl Into<String>) -> InputError {
     InputError(message.into())
 }
 
-/// At most this many domains from one file: a bound on hostile or mistaken input.
-const MAX_DOMAINS: usize = 1_000_000;
-
 pub struct DnsSettings {
     pub domains: Vec<String>,
+    /// The DKIM selectors a line of --domains-file gives for its domain: for that domain
+    /// they replace --selector as the expected ones (see [`DnsSettings::checks_for`]).
+    pub domain_selectors: HashMap<String, Vec<String>>,
     pub concurrency: usize,
     pub checks: CheckOptions,
     pub dns: DnsConfig,
@@ -51,8 +53,20 @@ impl DnsSettings {
         for raw in &args.domains {
             domains.push(name::parse_target_domain(raw).map_err(input_error)?);
         }
+        let mut domain_selectors: HashMap<String, Vec<String>> = HashMap::new();
         if let Some(path) = &args.domains_file {
-            domains.extend(read_domains_file(path)?);
+            for line in read_domains_file(path)? {
+                if !line.selectors.is_empty() {
+                    // The same domain on two lines: both lists count.
+                    let list = domain_selectors.entry(line.domain.clone()).or_default();
+                    for s in line.selectors {
+                        if !list.contains(&s) {
+                            list.push(s);
+                        }
+                    }
+                }
+                domains.push(line.domain);
+            }
         }
         if domains.is_empty() {
             return Err(input_error(
@@ -96,19 +110,24 @@ impl DnsSettings {
                 selectors.push(s);
             }
         }
-        if args.no_default_selectors && selectors.is_empty() {
-            return Err(input_error(
-                "--no-default-selectors needs at least one --selector",
-            ));
+        if args.no_default_selectors
+            && selectors.is_empty()
+            && let Some(bare) = domains.iter().find(|d| !domain_selectors.contains_key(*d))
+        {
+            return Err(input_error(format!(
+                "--no-default-selectors needs at least one --selector, or selectors for every domain in --domains-file ({bare} has none)"
+            )));
         }
         Ok(DnsSettings {
             domains,
+            domain_selectors,
             concurrency: args.concurrency,
             checks: CheckOptions {
                 sending_ip,
                 helo,
                 mail_from,
                 selectors,
+                probe_selectors: Vec::new(),
                 no_default_selectors: args.no_default_selectors,
             },
             // Cheap flag checks first, then the zone files (which may be large).
@@ -118,7 +137,7 @@ impl DnsSettings {
     }
 }
 
-fn read_domains_file(path: &Path) -> Result<Vec<String>, InputError> {
+fn read_domains_file(path: &Path) -> Result<Vec<DomainLine>, InputError> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
@@ -132,23 +151,21 @@ fn read_domains_file(path: &Path) -> Result<Vec<String>, InputError> {
             ))
         })?
     };
-    let mut domains = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let entry = line.split('#').next().unwrap_or("").trim();
-        if entry.is_empty() {
-            continue;
+    domains_file::parse(&text, &path.display().to_string())
+}
+
+impl DnsSettings {
+    /// The check options for one domain. A domain with selectors of its own (its line of
+    /// --domains-file) expects those: a missing key is reported for them only, and the
+    /// --selector ones are probed like the built-in list (found or not, never "missing"),
+    /// so that one --selector does not flood a batch. Any other domain expects --selector's.
+    pub fn checks_for(&self, domain: &str) -> CheckOptions {
+        let mut checks = self.checks.clone();
+        if let Some(own) = self.domain_selectors.get(domain) {
+            checks.probe_selectors = std::mem::replace(&mut checks.selectors, own.clone());
         }
-        if domains.len() >= MAX_DOMAINS {
-            return Err(input_error(format!(
-                "{}: more than {MAX_DOMAINS} domains",
-                path.display()
-            )));
-        }
-        let domain = name::parse_target_domain(entry)
-            .map_err(|e| input_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
-        domains.push(domain);
+        checks
     }
-    Ok(domains)
 }
 
 /// The SMTP client address SPF is evaluated for (`--sending-ip`, `spf --ip`).
@@ -283,22 +300,9 @@ fn load_zone(spec: &str) -> Result<Zone, InputError> {
     }
     let bytes = std::fs::read(file)
         .map_err(|e| input_error(format!("cannot read zone file {file}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1)
-            + 1;
-        input_error(format!(
-            "{file}:{line}:{column}: the zone file is not valid UTF-8"
-        ))
-    })?;
     let origin = origin.map(name::normalize);
-    parse_zone(&text, file, origin.as_deref()).map_err(|e| input_error(format!("zone file {e}")))
+    parse_zone_bytes(&bytes, file, origin.as_deref())
+        .map_err(|e| input_error(format!("zone file {e}")))
 }
 
 /// `command` is the subcommand's name: a `--baseline` must be a report of the same one.

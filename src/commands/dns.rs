@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use crate::cli::settings::DnsSettings;
-use crate::dns::Dns;
+use crate::dns::{Dns, DnsConfig};
 use crate::domain_audit::{audit_domain, millis};
 use crate::report::Report;
 use crate::report::render::{self, Format};
@@ -10,15 +10,19 @@ use futures::StreamExt;
 use std::io::Write;
 use std::time::Instant;
 
-pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
+pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
     let started = Instant::now();
-    let dns = match Dns::new(settings.dns.clone()) {
+    // The zones move into the DNS layer: a copy would double the memory a large zone takes.
+    let config = DnsConfig {
+        zones: std::mem::take(&mut settings.dns.zones),
+        ..settings.dns.clone()
+    };
+    let dns = match Dns::new(config) {
         Ok(dns) => dns,
         Err(e) => return Ok(Outcome::CannotRun(e.to_string())),
     };
     let output = &settings.output;
     let mut report = Report::new("dns", output.policy.fail_on.as_str());
-    let checks = std::sync::Arc::new(settings.checks.clone());
     let policy = std::sync::Arc::new(output.policy.clone());
     let jsonl = output.format == Format::Jsonl;
 
@@ -28,7 +32,7 @@ pub async fn run(settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<
     let mut results = futures::stream::iter(settings.domains.iter().cloned())
         .map(|domain| {
             let dns = dns.clone();
-            let checks = checks.clone();
+            let checks = settings.checks_for(&domain);
             let policy = policy.clone();
             // Boxed, the future and its output: a domain's audit is a ~10 KiB state machine
             // and its report a large value, and tokio moves both by value several times

@@ -187,7 +187,8 @@ impl<'a> Guard<'a> {
     }
 }
 
-/// The domain of an address (`Name <a@b.example>` or `a@b.example`), lowercased.
+/// The domain of an address (`Name <a@b.example>` or `a@b.example`), lowercased; `None`
+/// unless it is a valid DNS name (a 500 KB "domain" used to be audited, query by query).
 pub fn domain_of(address: &str) -> Option<String> {
     let inner = match (address.rfind('<'), address.rfind('>')) {
         (Some(a), Some(b)) if a < b => &address[a + 1..b],
@@ -195,7 +196,11 @@ pub fn domain_of(address: &str) -> Option<String> {
     };
     let (local, domain) = inner.trim().rsplit_once('@')?;
     let domain = domain.trim().trim_end_matches('.');
-    if local.is_empty() || domain.is_empty() || !domain.contains('.') || domain.contains(' ') {
+    if local.is_empty()
+        || !domain.contains('.')
+        || domain.contains(' ')
+        || crate::dns::name::validate_dns_name(domain).is_err()
+    {
         return None;
     }
     Some(domain.to_ascii_lowercase())
@@ -214,5 +219,10 @@ mod tests {
             Some("auth.example.com")
         );
         assert_eq!(domain_of("noreply"), None);
+        assert_eq!(domain_of("a@b c.example"), None);
+        assert_eq!(
+            domain_of(&format!("a@auth.example{}", "[".repeat(300))),
+            None
+        );
     }
 }

@@ -102,7 +102,9 @@ pub fn check(obj: &Map<String, Value>, g: &mut Guard) -> Checked {
     }
     let mut c = Checked::new(Kind::Mailgun, from, "from");
     c.secret = api_key.map(crate::config::Secret::new);
-    c.sending_domain = domain.map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
+    c.sending_domain = domain
+        .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|d| crate::dns::name::validate_dns_name(d).is_ok());
     c.api_endpoint = Some(endpoint.unwrap_or_else(|| "https://api.mailgun.net".into()));
     c.region = Some(
         if c.api_endpoint

@@ -214,7 +214,7 @@ pub fn check(source: &str, text: &str, kind: Kind) -> Result<Checked, InputError
     if kind != Kind::HttpEmail && c.from_domain.is_none() {
         let p = g.path(c.from_key);
         let what = match &c.from_address {
-            Some(_) => format!("{} has no domain part", c.from_key),
+            Some(_) => format!("{} has no valid domain part", c.from_key),
             None => format!("{} is not set", c.from_key),
         };
         g.push(

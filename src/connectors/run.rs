@@ -98,6 +98,7 @@ pub async fn run(dns: &Dns, c: &Checked, opts: &Options) -> AuditRun {
         helo: None,
         mail_from: None,
         selectors: requirements::selectors(c, &opts.hints),
+        probe_selectors: Vec::new(),
         no_default_selectors: false,
     };
     let domain_report = match &from {

@@ -52,8 +52,12 @@ pub struct DkimKeyFact {
 pub async fn check(dns: &DnsView, domain: &str, opts: &CheckOptions) -> Checked<DkimFacts> {
     let domain = crate::dns::name::normalize(domain);
     let mut out = Checked::<DkimFacts>::new();
-    let selectors = selectors::to_check(&opts.selectors, opts.no_default_selectors);
-    let given: Vec<String> = selectors::to_check(&opts.selectors, true);
+    let selectors = selectors::to_check(
+        &opts.selectors,
+        &opts.probe_selectors,
+        opts.no_default_selectors,
+    );
+    let given: Vec<String> = selectors::to_check(&opts.selectors, &[], true);
     let names: Vec<String> = selectors
         .iter()
         .map(|s| format!("{s}._domainkey.{domain}"))

@@ -17,7 +17,7 @@ pub mod zone;
 mod zone_parser;
 
 pub use types::{Answer, Outcome, RType, Rdata, Source};
-pub use zone::{Zone, ZoneError, ZoneRecord, parse_zone};
+pub use zone::{Zone, ZoneError, ZoneRecord, parse_zone, parse_zone_bytes};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -30,6 +30,11 @@ impl IndexedZone {
         for record in zone.records {
             let mut n = record.name.as_str();
             loop {
+                // An existing name's ancestors are in already: the walk is linear in the
+                // names' length, not in their depth times their length.
+                if existing.contains(n) {
+                    break;
+                }
                 existing.insert(n.to_string());
                 if n == zone.origin {
                     break;

@@ -74,3 +74,26 @@ impl Zone {
 pub fn parse_zone(text: &str, file: &str, origin: Option<&str>) -> Result<Zone, ZoneError> {
     super::zone_parser::parse(text, file, origin)
 }
+
+/// [`parse_zone`] for the bytes of a file: text that is not UTF-8 is an error at the
+/// line and column (in characters) where the valid text ends.
+pub fn parse_zone_bytes(bytes: &[u8], file: &str, origin: Option<&str>) -> Result<Zone, ZoneError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let before = &bytes[..e.valid_up_to()];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        ZoneError {
+            file: file.to_string(),
+            line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+            // Valid UTF-8 up to here, so the line so far decodes.
+            column: String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1,
+            message: "the zone file is not valid UTF-8".into(),
+        }
+    })?;
+    parse_zone(text, file, origin)
+}
