@@ -156,3 +156,28 @@ pub static ALL: &[&CodeInfo] = &[
     &DKIM_SHA1_ONLY,
     &DKIM_NOT_FOR_EMAIL,
 ];
+
+// The severity declaration is tested on a real code here, not in report::finding: the
+// vocabulary layer does not know the checks' codes (docs/architecture.md).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::finding::Finding;
+
+    #[test]
+    fn declared_severities_are_allowed() {
+        let revoked = &DKIM_KEY_REVOKED;
+        assert!(revoked.allows(Severity::Note));
+        assert!(revoked.allows(Severity::Warning));
+        assert!(!revoked.allows(Severity::Error));
+        let f = Finding::new(revoked, "s._domainkey.example.com", "m").severity(Severity::Warning);
+        assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "does not declare")]
+    fn an_undeclared_severity_trips_the_assertion() {
+        let _ = Finding::new(&DKIM_KEY_REVOKED, "s", "m").severity(Severity::Error);
+    }
+}

@@ -255,26 +255,3 @@ impl Finding {
         self.severity = severity;
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn declared_severities_are_allowed() {
-        let revoked = &crate::dkim::codes::DKIM_KEY_REVOKED;
-        assert!(revoked.allows(Severity::Note));
-        assert!(revoked.allows(Severity::Warning));
-        assert!(!revoked.allows(Severity::Error));
-        let f = Finding::new(revoked, "s._domainkey.example.com", "m").severity(Severity::Warning);
-        assert_eq!(f.severity, Severity::Warning);
-    }
-
-    #[test]
-    #[cfg(debug_assertions)]
-    #[should_panic(expected = "does not declare")]
-    fn an_undeclared_severity_trips_the_assertion() {
-        let _ =
-            Finding::new(&crate::dkim::codes::DKIM_KEY_REVOKED, "s", "m").severity(Severity::Error);
-    }
-}
