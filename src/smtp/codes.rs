@@ -1,5 +1,5 @@
 //! Finding codes raised by the SMTP probe (`smtp-…`) and its TLS step (`tls-…`).
-//! Each wording that the probe adds lives next to the step that raises it (probe.rs).
+//! Each wording that the probe adds lives next to the step that raises it (probe/).
 
 use crate::report::CodeInfo;
 
