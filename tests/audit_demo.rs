@@ -168,6 +168,44 @@ fn audit_of_a_config_with_a_closed_port_and_unaligned_dkim() {
     assert!(domains.contains(&"mail.example-audit.test"), "{domains:?}");
 }
 
+/// The audit evaluates SPF for the session's real identity: the fromEmail local part feeds
+/// `%{l}`, so a record that authorises per local part passes for `noreply@` (it would fail
+/// for a stand-in `postmaster@`).
+#[test]
+fn audit_evaluates_spf_for_the_configured_envelope_sender() {
+    let dir = TempDir::new("audit-spf-identity");
+    let zone = dir.path().join("z.zone");
+    std::fs::write(&zone, "$ORIGIN example-audit.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ TXT \"v=spf1 exists:%{l}.ok.%{d} -all\"\nnoreply.ok A 127.0.0.2\n_dmarc TXT \"v=DMARC1; p=reject\"\nsmtp A 127.0.0.1\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let templates: Vec<Value> = ["Register", "SignIn", "ForgotPassword", "Generic"].iter().map(|u| serde_json::json!({"usageType": u, "contentType": "text/plain", "subject": "Code", "content": "{{code}}"})).collect();
+    let spf_pass = |from: &str| {
+        let cfg = serde_json::json!({"host": "smtp.example-audit.test", "port": port, "auth": {"user": from, "pass": "x"}, "fromEmail": from, "templates": templates});
+        let cfg_path = dir.path().join("c.json");
+        std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+        let out = run(&[
+            "audit",
+            "--config",
+            cfg_path.to_str().unwrap(),
+            "--offline",
+            "--zone",
+            zone.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let v = json(&out);
+        v["audit"]["alignment"]["spf_pass"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(spf_pass("noreply@example-audit.test"), "yes");
+    assert_eq!(spf_pass("other@example-audit.test"), "no");
+}
+
 /// Classic mistakes against real aiosmtpd servers: each makes the audit NOT READY with the
 /// mistake ranked first and exit code 1.
 #[test]

@@ -96,10 +96,13 @@ pub async fn run(
     } else {
         Vec::new()
     };
+    // SPF is evaluated for the identity the connector's session carries: nodemailer's
+    // MAIL FROM (the fromEmail address, whose local part feeds %{l} and %{s}) and its EHLO
+    // name (%{h}), not a stand-in postmaster@ address.
     let opts = CheckOptions {
         sending_ip: ips.first().copied(),
-        helo: None,
-        mail_from: None,
+        helo: Some(probe.ehlo_name.clone()),
+        mail_from: probe.envelope_from.clone(),
         selectors,
         probe_selectors: Vec::new(),
         no_default_selectors: false,
