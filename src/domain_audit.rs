@@ -23,6 +23,7 @@ pub async fn audit_domain(dns: &Dns, domain: &str, opts: &CheckOptions) -> Domai
         crate::mx::check(&view, domain, opts),
         crate::policy_records::check(&view, domain, opts),
     );
+    let unreachable = dns.resolver_unreachable();
     if apex.outcome == Outcome::NxDomain {
         findings.push(
             Finding::new(
@@ -34,6 +35,13 @@ pub async fn audit_domain(dns: &Dns, domain: &str, opts: &CheckOptions) -> Domai
             )
             .evidence(apex.evidence()),
         );
+    } else if unreachable.is_some() {
+        // Nothing was looked up: the checks' facts would read as "none published".
+        findings.extend(spf.findings);
+        findings.extend(dkim.findings);
+        findings.extend(dmarc.findings);
+        findings.extend(mx.findings);
+        findings.extend(policy.findings);
     } else {
         findings.extend(spf.findings);
         findings.extend(dkim.findings);
@@ -49,6 +57,9 @@ pub async fn audit_domain(dns: &Dns, domain: &str, opts: &CheckOptions) -> Domai
         facts.bimi = policy.facts.bimi;
     }
     dedup(&mut findings);
+    if let Some(reason) = unreachable {
+        dns_codes::collapse_unreachable(&mut findings, domain, reason);
+    }
     let mut report = DomainReport {
         domain: domain.to_string(),
         worst: None,

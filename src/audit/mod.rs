@@ -14,7 +14,7 @@ use crate::check::CheckOptions;
 use crate::config::Loaded;
 use crate::config::address::parse_mailbox;
 use crate::dmarc::orgdomain::organizational_domain;
-use crate::dns::{Dns, RType};
+use crate::dns::Dns;
 use crate::passcode::plan::{KeyChoice, SendPlan};
 use crate::report::{DomainFacts, DomainReport, Finding};
 use crate::smtp::{ProbeInput, SmtpFacts};
@@ -51,13 +51,14 @@ async fn reverse_dns(dns: &Dns, ip: IpAddr) -> ReverseDns {
     }
 }
 
-async fn host_ips(dns: &Dns, host: &str) -> Vec<IpAddr> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return vec![ip];
-    }
-    let a = dns.query(bare, RType::A).await;
-    a.ips().into_iter().take(4).collect()
+/// The addresses the connector will send from, found as the probe finds them (nodemailer's
+/// rule: IP literal, resolve4, resolve6, /etc/hosts).
+async fn host_ips(dns: &Dns, host: &str, lookup_timeout: std::time::Duration) -> Vec<IpAddr> {
+    let families = crate::smtp::host_address::Families::of_this_host();
+    crate::smtp::host_address::resolve(dns, host, families, lookup_timeout)
+        .await
+        .map(|found| found.addresses.into_iter().take(4).collect())
+        .unwrap_or_default()
 }
 
 /// Runs the pre-flight. `plan`: the test mail (sent when `plan.deliver`).
@@ -92,7 +93,7 @@ pub async fn run(
     }
     // A server we run ourselves sends from its own address: SPF is evaluated for it.
     let ips = if self_run {
-        host_ips(dns, &probe.plan.host).await
+        host_ips(dns, &probe.plan.host, probe.plan.timeouts.connection).await
     } else {
         Vec::new()
     };

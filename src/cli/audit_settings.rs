@@ -145,7 +145,11 @@ fn api_options(args: &AuditArgs) -> Result<ApiOptions, InputError> {
 fn endpoint_ca(path: &std::path::Path) -> Result<String, InputError> {
     let pem = std::fs::read_to_string(path)
         .map_err(|e| InputError(format!("cannot read --endpoint-ca {}: {e}", path.display())))?;
-    crate::smtp::tls::root_store(std::slice::from_ref(&pem)).map_err(|e| {
+    crate::smtp::tls::root_store(&crate::smtp::trust::node_trust(
+        std::slice::from_ref(&pem),
+        &Default::default(),
+    ))
+    .map_err(|e| {
         InputError(format!(
             "--endpoint-ca {}: {}",
             path.display(),

@@ -141,6 +141,12 @@ pub struct ProbeArgs {
     /// The connector's own timeouts still decide the prediction.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub smtp_timeout: String,
+
+    /// Trust the CA certificates in this PEM file besides Node's bundled roots, as
+    /// NODE_EXTRA_CA_CERTS does for the Logto process (which this run also honours; the flag
+    /// wins). Like Node, ignored when the config sets tls.ca.
+    #[arg(long, value_name = "PEM")]
+    pub extra_ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -176,6 +176,8 @@ pub fn parse_config(
     config::parse(source, bytes, &overrides).map_err(|e| input_error(e.to_string()))
 }
 
+use crate::smtp::trust;
+
 /// What the probe needs, from a checked config: nodemailer's plan and the credentials.
 pub fn probe_input(loaded: &Loaded, probe: &ProbeArgs) -> Result<ProbeInput, InputError> {
     let step_cap = parse_duration(&probe.smtp_timeout)?;
@@ -202,7 +204,10 @@ pub fn probe_input(loaded: &Loaded, probe: &ProbeArgs) -> Result<ProbeInput, Inp
         oauth2_access_token: c.auth.oauth2.as_ref().and_then(|o| o.access_token.clone()),
         envelope_from,
         envelope_problem,
-        ca_pem: c.tls.ca_pem.clone(),
+        trust: trust::node_trust(
+            &c.tls.ca_pem,
+            &trust::TrustInputs::from_env(probe.extra_ca.as_deref()),
+        ),
         allow_plaintext_auth: probe.allow_plaintext_auth,
         ehlo_name,
         step_cap,

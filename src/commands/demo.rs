@@ -168,6 +168,7 @@ pub async fn run(args: DemoArgs, out: &mut dyn Write) -> std::io::Result<Outcome
         &ProbeArgs {
             allow_plaintext_auth: false,
             smtp_timeout: "5s".into(),
+            extra_ca: None,
         },
     ) {
         Ok(p) => p,

@@ -258,7 +258,10 @@ pub async fn send(
             .await
             .map_err(|e| format!("connect to {}: {e}", SocketAddr::new(ip, url.port)))?;
         if url.https {
-            let (config, verifier) = crate::smtp::tls::client_config(ca_pem, false)?;
+            let (config, verifier) = crate::smtp::tls::client_config(
+                &crate::smtp::trust::node_trust(ca_pem, &Default::default()),
+                false,
+            )?;
             let name = rustls::pki_types::ServerName::try_from(url.host.clone())
                 .map_err(|e| format!("bad TLS server name: {e}"))?;
             let tls = tokio_rustls::TlsConnector::from(config)

@@ -54,7 +54,18 @@ pub static DOMAIN_DOES_NOT_EXIST: CodeInfo = CodeInfo {
     contexts: &[],
 };
 
+pub static DNS_RESOLVER_UNREACHABLE: CodeInfo = CodeInfo {
+    id: "dns-resolver-unreachable",
+    area: Area::Dns,
+    default_severity: Severity::Error,
+    summary: "No nameserver could be asked from here (none configured, or none reachable: a container or namespace without a route to its resolver), so nothing that depends on DNS could be verified.",
+    remediation: "Run where the system resolver is reachable, give --nameserver IP for one this host can reach, or check zone files with --zone FILE --offline. The SMTP probe does not need DNS when the host is an IP address or listed in /etc/hosts.",
+    reference: "RFC 1035, RFC 7208 2.6.7",
+    contexts: &[],
+};
+
 pub static ALL: &[&CodeInfo] = &[
+    &DNS_RESOLVER_UNREACHABLE,
     &DNS_TIMEOUT,
     &DNS_SERVER_FAILURE,
     &DNS_LOOKUP_ERROR,
@@ -82,4 +93,45 @@ pub fn failure_finding(answer: &Answer, needed_for: &str) -> Option<Finding> {
         )
         .evidence(answer.evidence()),
     )
+}
+
+/// With no nameserver reachable at all, every lookup fails the same way: the per-lookup
+/// findings that carry `reason` become one finding for `subject`, naming what could not be
+/// verified (a domain's audit would otherwise list ~26 identical failures).
+pub fn collapse_unreachable(findings: &mut Vec<Finding>, subject: &str, reason: &str) {
+    let marker = format!("{reason}: ");
+    let mut what: Vec<String> = Vec::new();
+    let mut evidence = Vec::new();
+    findings.retain_mut(|f| {
+        if f.code.id != DNS_LOOKUP_ERROR.id {
+            return true;
+        }
+        let Some(at) = f.message.find(&marker) else {
+            return true;
+        };
+        let needed = f.message[at + marker.len()..].trim_end_matches(" could not be verified");
+        what.push(needed.to_string());
+        if evidence.is_empty() {
+            evidence = std::mem::take(&mut f.evidence);
+        }
+        false
+    });
+    if what.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 6;
+    let mut list = what.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if what.len() > SHOWN {
+        list.push_str(&format!(" and {} more", what.len() - SHOWN));
+    }
+    let mut finding = Finding::new(
+        &DNS_RESOLVER_UNREACHABLE,
+        subject,
+        format!(
+            "{reason}: {} lookup(s) could not be made, so {list} could not be verified (cannot tell, not absent)",
+            what.len()
+        ),
+    );
+    finding.evidence = evidence;
+    findings.insert(0, finding);
 }

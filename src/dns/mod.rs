@@ -127,7 +127,7 @@ impl Dns {
         let network = if config.offline {
             None
         } else {
-            Some(network::Network::new(&config)?)
+            Some(network::Network::new(&config))
         };
         // Every attempt may go to every server (the stub passes a question on after a
         // timeout or an error rcode), so the bound covers them all.
@@ -286,6 +286,14 @@ impl Dns {
     /// `--offline`: only zone files answer; a name in none of them is a lookup error.
     pub fn is_offline(&self) -> bool {
         self.inner.network.is_none()
+    }
+
+    /// Why no nameserver can be asked at all (none configured, or none reachable: a
+    /// namespace with only loopback), if so. Lookups then fail at once with this reason;
+    /// callers that emulate a client (nodemailer's host resolution) treat it as that
+    /// client's "connection refused".
+    pub fn resolver_unreachable(&self) -> Option<&str> {
+        self.inner.network.as_ref().and_then(network::Network::unreachable)
     }
 
     /// A per-domain view that records the lookups made through it.

@@ -20,7 +20,7 @@
 
 use super::types::{Answer, Outcome, RType, Rdata, Source};
 use super::wire::{Response, decode, encode};
-use super::{DnsConfig, DnsSetupError};
+use super::DnsConfig;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
 use std::collections::HashMap;
@@ -55,6 +55,9 @@ const MAX_CNAME_HOPS: usize = 8;
 
 pub struct Network {
     servers: Vec<Server>,
+    /// Why no server can be asked at all (no nameserver configured, or none whose socket
+    /// could be opened): every question then fails at once with this message.
+    unreachable: Option<String>,
     timeout: Duration,
     attempts: usize,
 }
@@ -62,6 +65,9 @@ pub struct Network {
 struct Server {
     addr: SocketAddr,
     channels: Vec<Channel>,
+    /// Why this server's sockets could not be opened (`Network is unreachable` in a
+    /// namespace with only loopback): its questions fail at once, as an outcome.
+    unusable: Option<String>,
     next: AtomicUsize,
 }
 
@@ -134,33 +140,33 @@ impl IdSource {
 
 impl Network {
     /// Must be called inside a tokio runtime (the sockets' reader tasks are spawned).
-    pub fn new(config: &DnsConfig) -> Result<Network, DnsSetupError> {
+    /// Never fails: a resolver that cannot be configured or reached is an outcome of each
+    /// question (the run goes on and reports what it could not verify), not the end of it.
+    pub fn new(config: &DnsConfig) -> Network {
         let addrs = if config.nameservers.is_empty() {
-            system_nameservers()?
+            system_nameservers()
         } else {
-            config.nameservers.clone()
+            Ok(config.nameservers.clone())
         };
-        let servers = addrs
-            .into_iter()
-            .map(|addr| {
-                let channels = (0..SOCKETS_PER_SERVER)
-                    .map(|_| Channel::open(addr))
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(|e| {
-                        DnsSetupError(format!("cannot open a UDP socket towards {addr}: {e}"))
-                    })?;
-                Ok(Server {
-                    addr,
-                    channels,
-                    next: AtomicUsize::new(0),
-                })
-            })
-            .collect::<Result<Vec<_>, DnsSetupError>>()?;
-        Ok(Network {
+        let (servers, mut unreachable) = match addrs {
+            Ok(addrs) => (addrs.into_iter().map(Server::open).collect::<Vec<_>>(), None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
+        if unreachable.is_none() && servers.iter().all(|s| s.unusable.is_some()) {
+            let reasons: Vec<&str> = servers.iter().filter_map(|s| s.unusable.as_deref()).collect();
+            unreachable = Some(reasons.join("; "));
+        }
+        Network {
             servers,
+            unreachable,
             timeout: config.timeout,
             attempts: config.attempts.max(1),
-        })
+        }
+    }
+
+    /// Why no nameserver can be asked at all, if so.
+    pub fn unreachable(&self) -> Option<&str> {
+        self.unreachable.as_deref()
     }
 
     /// How many nameservers are asked (in order, per attempt).
@@ -271,6 +277,11 @@ impl Network {
         qtype: RecordType,
         deadline: Instant,
     ) -> Result<Response, Outcome> {
+        if let Some(why) = &self.unreachable {
+            return Err(Outcome::Error {
+                message: why.clone(),
+            });
+        }
         let mut failure: Option<Response> = None;
         let mut last_error: Option<String> = None;
         'attempts: for _attempt in 0..self.attempts {
@@ -310,9 +321,33 @@ impl Network {
 }
 
 impl Server {
+    fn open(addr: SocketAddr) -> Server {
+        let opened = (0..SOCKETS_PER_SERVER)
+            .map(|_| Channel::open(addr))
+            .collect::<std::io::Result<Vec<_>>>();
+        let (channels, unusable) = match opened {
+            Ok(channels) => (channels, None),
+            Err(e) => (
+                Vec::new(),
+                Some(format!(
+                    "cannot reach the nameserver {addr}: cannot open a UDP socket towards it: {e}"
+                )),
+            ),
+        };
+        Server {
+            addr,
+            channels,
+            unusable,
+            next: AtomicUsize::new(0),
+        }
+    }
+
     /// One attempt: UDP, then TCP if the answer came truncated. Not bounded here: the caller
     /// puts the per-try timeout around it.
     async fn ask(&self, name: &str, qtype: RecordType) -> Result<Response, String> {
+        if let Some(why) = &self.unusable {
+            return Err(why.clone());
+        }
         let channel =
             &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
         let (id, bytes) = channel.exchange(name, qtype).await?;
@@ -488,11 +523,9 @@ async fn tcp_exchange(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u
 }
 
 /// The system's nameservers (resolv.conf on Unix), UDP port 53 unless configured otherwise.
-fn system_nameservers() -> Result<Vec<SocketAddr>, DnsSetupError> {
+fn system_nameservers() -> Result<Vec<SocketAddr>, String> {
     let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-        DnsSetupError(format!(
-            "cannot read the system's DNS configuration ({e}); give --nameserver IP or --offline"
-        ))
+        format!("cannot read the system's DNS configuration ({e}); give --nameserver IP or --offline")
     })?;
     let mut servers: Vec<SocketAddr> = Vec::new();
     for ns in config.name_servers() {
@@ -507,10 +540,10 @@ fn system_nameservers() -> Result<Vec<SocketAddr>, DnsSetupError> {
         }
     }
     if servers.is_empty() {
-        return Err(DnsSetupError(
+        return Err(
             "the system's DNS configuration names no nameserver; give --nameserver IP or --offline"
                 .into(),
-        ));
+        );
     }
     Ok(servers)
 }
@@ -582,8 +615,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             attempts: 3,
             ..DnsConfig::default()
-        })
-        .unwrap();
+        });
         let started = Instant::now();
         let answer = network
             .lookup(

@@ -242,7 +242,16 @@ crate::finding_code!(
     Tls,
     Error,
     "The server's certificate is issued by a CA the connector does not trust (a private CA, or a missing intermediate).",
-    "Add the private CA's PEM to tls.ca in the config (this trusts only that CA), or have the server send the full chain.",
+    "Set NODE_EXTRA_CA_CERTS=/path/ca.pem for the Logto process (adds the private CA to Node's roots), or add the CA's PEM to tls.ca in the config (this trusts only that CA), or have the server send the full chain.",
+    NODE_TLS
+);
+crate::finding_code!(
+    TLS_EXTRA_CA_UNUSABLE,
+    "tls-extra-ca-unusable",
+    Tls,
+    Warning,
+    "The extra CA file (NODE_EXTRA_CA_CERTS or --extra-ca) cannot be read or holds no certificate: Node warns once and goes on without it.",
+    "Point NODE_EXTRA_CA_CERTS at a readable PEM file of CA certificates, readable by the user Logto runs as; Node reads it only when the process starts.",
     NODE_TLS
 );
 crate::finding_code!(
@@ -358,6 +367,7 @@ pub static ALL: &[&CodeInfo] = &[
     &PHASE_TIMEOUT,
     &TLS_SELF_SIGNED,
     &TLS_UNTRUSTED,
+    &TLS_EXTRA_CA_UNUSABLE,
     &TLS_EXPIRED,
     &TLS_NOT_YET_VALID,
     &TLS_NAME_MISMATCH,

@@ -64,6 +64,9 @@ pub struct TlsFacts {
     pub node_message: Option<String>,
     /// Whether the connector checks certificates at all (tls.rejectUnauthorized).
     pub verification_enabled: bool,
+    /// Which roots the certificate was checked against (Node's rule: tls.ca alone, or the
+    /// bundled roots plus NODE_EXTRA_CA_CERTS, or a system store per NODE_OPTIONS).
+    pub trusted_roots: String,
     pub chain: Vec<CertificateFacts>,
 }
 
@@ -98,6 +101,9 @@ pub struct SmtpFacts {
     pub plan: ConnectionPlan,
     pub provider: Option<&'static str>,
     pub addresses: Vec<String>,
+    /// How the addresses were found (nodemailer's order: IP literal, resolve4, resolve6,
+    /// getaddrinfo).
+    pub addresses_found_by: Option<String>,
     pub connected_to: Option<String>,
     pub banner: Option<String>,
     /// EHLO keywords before TLS (after it for implicit TLS).

@@ -4,11 +4,13 @@
 
 pub mod codes;
 pub mod facts;
+pub mod host_address;
 pub mod probe;
 pub mod reply;
 pub mod session;
 pub mod tls;
 pub mod transcript;
+pub mod trust;
 
 pub use facts::{Prediction, SmtpFacts, Verdict};
 pub use probe::{ProbeInput, ProbeResult};

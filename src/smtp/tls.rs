@@ -10,6 +10,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
+use super::trust::NodeTrust;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
@@ -240,22 +241,32 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// Which certificates are trusted: Node's bundled Mozilla roots, or, when `tls.ca` is set,
-/// **only** those (Node's `ca` option replaces the default store; it does not add to it).
-pub fn root_store(ca_pem: &[String]) -> Result<RootCertStore, String> {
-    if ca_pem.is_empty() {
-        return Ok(RootCertStore {
+/// The trust anchors Node would use ([`super::trust::node_trust`]): the bundled Mozilla
+/// roots and/or further anchors (tls.ca, which replaces the rest; the extra certificates).
+pub fn root_store(trust: &NodeTrust) -> Result<RootCertStore, String> {
+    let mut store = if trust.bundled {
+        RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        });
-    }
-    let mut store = RootCertStore::empty();
-    for cert in ca_certificates(ca_pem)? {
-        store
-            .add(cert)
-            .map_err(|e| format!("tls.ca: certificate not usable as a trust anchor ({e})"))?;
+        }
+    } else {
+        RootCertStore::empty()
+    };
+    let config_ca = trust.config_ca;
+    for cert in ca_certificates(&trust.anchors_pem)? {
+        // A system bundle may hold a certificate rustls cannot use as an anchor: skipped,
+        // as OpenSSL would never chain to it either. tls.ca must be usable as written.
+        if let Err(e) = store.add(cert)
+            && config_ca
+        {
+            return Err(format!("tls.ca: certificate not usable as a trust anchor ({e})"));
+        }
     }
     if store.is_empty() {
-        return Err("tls.ca holds no PEM certificate".into());
+        return Err(if config_ca {
+            "tls.ca holds no PEM certificate".into()
+        } else {
+            "no trusted root certificate at all".into()
+        });
     }
     Ok(store)
 }
@@ -263,7 +274,7 @@ pub fn root_store(ca_pem: &[String]) -> Result<RootCertStore, String> {
 fn ca_certificates(ca_pem: &[String]) -> Result<Vec<CertificateDer<'static>>, String> {
     let mut out = Vec::new();
     for pem in ca_pem {
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()).take(256) {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()).take(4096) {
             out.push(cert.map_err(|e| format!("tls.ca: not a PEM certificate ({e})"))?);
         }
     }
@@ -273,19 +284,19 @@ fn ca_certificates(ca_pem: &[String]) -> Result<Vec<CertificateDer<'static>>, St
 /// A client config for one probe connection, with its recording verifier.
 /// `min_tls13`: the config's `tls.minVersion` is TLSv1.3.
 pub fn client_config(
-    ca_pem: &[String],
+    trust: &NodeTrust,
     min_tls13: bool,
 ) -> Result<(Arc<ClientConfig>, Arc<RecordingVerifier>), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(root_store(ca_pem)?),
+        Arc::new(root_store(trust)?),
         provider.clone(),
     )
     .build()
     .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
     let verifier = Arc::new(RecordingVerifier {
         inner,
-        pinned: ca_certificates(ca_pem)?,
+        pinned: ca_certificates(&trust.pinned_pem)?,
         seen: Mutex::new(None),
     });
     let versions: &[&rustls::SupportedProtocolVersion] = if min_tls13 {
@@ -437,8 +448,11 @@ mod tests {
 
     #[test]
     fn ca_option_replaces_the_public_roots() {
-        assert!(root_store(&[]).unwrap().len() > 100);
-        assert!(root_store(&["not pem".into()]).is_err());
+        let inputs = super::super::trust::TrustInputs::default();
+        let public = super::super::trust::node_trust(&[], &inputs);
+        assert!(root_store(&public).unwrap().len() > 100);
+        let bad = super::super::trust::node_trust(&["not pem".into()], &inputs);
+        assert!(root_store(&bad).is_err());
     }
 
     #[test]

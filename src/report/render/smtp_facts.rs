@@ -57,6 +57,9 @@ pub fn sections(smtp: &SmtpFacts) -> Vec<Section> {
                 .map_or(String::new(), |c| format!("; connected to {c}"))
         )));
     }
+    if let Some(how) = &smtp.addresses_found_by {
+        items.push(line(format!("Address found by: {how}")));
+    }
     if let Some(b) = &smtp.banner {
         items.push(line(format!("Banner: {b}")));
     }
@@ -132,6 +135,7 @@ pub fn sections(smtp: &SmtpFacts) -> Vec<Section> {
                 Some(m) => format!("would be refused: {m}; verification is off"),
             }
         ))];
+        items.push(line(format!("Trusted roots: {}", tls.trusted_roots)));
         for (i, c) in tls.chain.iter().enumerate().take(6) {
             items.push(line(format!(
                 "Certificate {i}: {}; issuer {}; names [{}]; {} {} bits; {}; valid {} to {} ({} days left)",

@@ -3,7 +3,8 @@
 use super::handshake::{handshake, handshake_failure_finding, server_name, tls_connector};
 use super::{Ended, Probe, abandon, secs, step_failure};
 use crate::config::nodemailer::messages;
-use crate::dns::{Dns, Outcome, RType};
+use crate::dns::Dns;
+use crate::smtp::host_address;
 use crate::report::{CodeInfo, Evidence};
 use crate::smtp::codes;
 use crate::smtp::facts::SmtpFacts;
@@ -32,15 +33,20 @@ pub(super) async fn open(
     };
     // 1. Resolve.
     let since = Instant::now();
-    let ips = match resolve(dns, &plan.host).await {
-        Ok(ips) => ips,
-        Err(why) => {
+    let limit = plan.timeouts.connection.min(p.input.step_cap);
+    let ips = match host_address::resolve(dns, &plan.host, host_address::Families::of_this_host(), limit).await {
+        Ok(found) => {
+            facts.addresses_found_by = Some(found.found_by);
+            found.addresses
+        }
+        Err(unresolved) => {
+            let why = unresolved.why;
             p.phase("resolve", since, format!("failed: {why}"));
             p.finding(
                 &codes::HOST_UNRESOLVABLE,
                 format!("{} has no address ({why})", plan.host),
             );
-            p.fail(format!("getaddrinfo ENOTFOUND {}", plan.host), None);
+            p.fail(unresolved.node_message, None);
             return Err(None);
         }
     };
@@ -185,31 +191,6 @@ pub(super) async fn open(
     }
 
     Ok((s, tls_active))
-}
-
-/// Resolves the host as nodemailer does: an IP literal as is, `localhost` to loopback,
-/// anything else through the run's DNS layer (so `--zone` and `--nameserver` apply).
-async fn resolve(dns: &Dns, host: &str) -> Result<Vec<IpAddr>, String> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(vec![ip]);
-    }
-    if bare.eq_ignore_ascii_case("localhost") {
-        return Ok(vec![IpAddr::from([127, 0, 0, 1])]);
-    }
-    let (a, aaaa) = tokio::join!(dns.query(bare, RType::A), dns.query(bare, RType::AAAA));
-    let mut ips: Vec<IpAddr> = a.ips();
-    ips.extend(aaaa.ips());
-    ips.truncate(16);
-    if !ips.is_empty() {
-        return Ok(ips);
-    }
-    let why = |o: &Outcome| o.label();
-    Err(format!(
-        "A: {}, AAAA: {}",
-        why(&a.outcome),
-        why(&aaaa.outcome)
-    ))
 }
 
 enum Connected {

@@ -161,7 +161,7 @@ pub(super) fn tls_connector(
         .tls_min_version
         .as_deref()
         .is_some_and(|v| v.eq_ignore_ascii_case("TLSv1.3"));
-    let (config, verifier) = tls::client_config(&p.input.ca_pem, min13)?;
+    let (config, verifier) = tls::client_config(&p.input.trust, min13)?;
     Ok((TlsConnector::from(config), verifier))
 }
 
@@ -249,6 +249,7 @@ pub(super) async fn handshake(
         certificate: verdict.clone(),
         node_message: node_message.clone(),
         verification_enabled: plan.verify_certificates,
+        trusted_roots: p.input.trust.described.clone(),
         chain,
     };
     certificate_findings(p, &facts, node_message);
@@ -282,11 +283,7 @@ fn certificate_findings(p: &mut Probe<'_>, facts: &TlsFacts, node_message: Optio
             _ => &codes::TLS_VERIFY_FAILED,
         };
         if facts.verification_enabled {
-            let trusted_by = if p.input.ca_pem.is_empty() {
-                "the public roots Node trusts"
-            } else {
-                "the CAs in tls.ca (which replace the public roots)"
-            };
+            let trusted_by = &p.input.trust.described;
             let name = facts.checked_name.clone();
             p.finding(code, format!("the certificate for {name} fails verification against {trusted_by}: {message}{desc}"))
                 .evidence

@@ -40,7 +40,8 @@ pub struct ProbeInput {
     pub envelope_from: Option<String>,
     /// Why the envelope is not what the operator wrote (e.g. fromEmail without a domain).
     pub envelope_problem: Option<String>,
-    pub ca_pem: Vec<String>,
+    /// The certificate authorities Node would trust for this connector.
+    pub trust: crate::smtp::trust::NodeTrust,
     pub allow_plaintext_auth: bool,
     pub ehlo_name: String,
     /// The longest the probe waits for any one step (connect, reply, handshake).
@@ -187,6 +188,7 @@ pub async fn run(dns: &Dns, input: &ProbeInput) -> ProbeResult {
         plan: plan.clone(),
         provider: input.provider.map(|p| p.name),
         addresses: Vec::new(),
+        addresses_found_by: None,
         connected_to: None,
         banner: None,
         ehlo: Vec::new(),
@@ -208,6 +210,9 @@ pub async fn run(dns: &Dns, input: &ProbeInput) -> ProbeResult {
     };
     if let Some(why) = &input.envelope_problem {
         p.wrongly.push(why.clone());
+    }
+    for warning in &input.trust.warnings {
+        p.finding(&codes::TLS_EXTRA_CA_UNUSABLE, warning.clone());
     }
     let session = session_phases(&mut p, dns, &mut facts, &mut t).await;
     if let Some(mut s) = session {

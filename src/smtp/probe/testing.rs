@@ -41,7 +41,7 @@ pub fn input(port: u16, extra: Value) -> ProbeInput {
         oauth2_access_token: None,
         envelope_from: Some("probe@example.com".into()),
         envelope_problem: None,
-        ca_pem: Vec::new(),
+        trust: crate::smtp::trust::node_trust(&[], &Default::default()),
         allow_plaintext_auth: true,
         ehlo_name: default_ehlo_name("probe-host"),
         step_cap: Duration::from_secs(5),
