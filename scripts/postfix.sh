@@ -3,12 +3,16 @@
 # integration tests. Nothing outside DIR is written: /etc/postfix and the system instance are
 # left alone, and mail is never relayed anywhere.
 #
-#   scripts/postfix.sh start DIR SUBMISSION_PORT SMTPS_PORT CERT_PEM KEY_PEM USER PASSWORD_ENV_NAME
+#   scripts/postfix.sh start DIR SUBMISSION_PORT SMTPS_PORT CERT_PEM KEY_PEM USER PASSWORD_ENV_NAME [RELAY_PORT]
 #   scripts/postfix.sh stop DIR
 #
 #   127.0.0.1:SUBMISSION_PORT  plaintext greeting, STARTTLS required before MAIL
 #                              (smtpd_tls_security_level=encrypt), AUTH only after STARTTLS
 #   127.0.0.1:SMTPS_PORT       implicit TLS (smtpd_tls_wrappermode=yes), AUTH offered
+#   127.0.0.1:RELAY_PORT       (optional) an unauthenticated relay: plaintext, STARTTLS offered,
+#                              no AUTH at all; MAIL FROM accepted from anyone, every RCPT TO
+#                              refused by smtpd_relay_restrictions (554 5.7.1 <rcpt>: Recipient
+#                              address rejected: Access denied), as a relay for authenticated senders only
 #   AUTH mechanisms            PLAIN LOGIN (Cyrus SASL, DIR/conf/sasl/smtpd.conf, auxprop
 #                              sasldb DIR/conf/sasl/sasldb2)
 #   USER / password            USER exactly as given (e.g. user@example.test); the password is
@@ -69,6 +73,11 @@ smtps_banner() {
 
 start() {
     local dir="$1" sub_port="$2" smtps_port="$3" cert="$4" key="$5" user="$6" pw_var="$7"
+    local relay_port="${8:-}"
+    if [ -n "$relay_port" ]; then
+        case "$relay_port" in *[!0-9]*) die "bad port '$relay_port'" ;; esac
+        [ "$relay_port" -ge 1 ] && [ "$relay_port" -le 65535 ] && [ "$relay_port" -ne 25 ] || die "bad port '$relay_port'"
+    fi
     [ "$(id -u)" -eq 0 ] || die "must run as root"
     command -v postfix >/dev/null || die "postfix not found (scripts/postfix-install.sh)"
     command -v saslpasswd2 >/dev/null || die "saslpasswd2 not found (scripts/postfix-install.sh)"
@@ -240,7 +249,13 @@ EOF
   -o smtpd_tls_wrappermode=yes
   -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes
-cleanup   unix  n       -       n       -       0       cleanup
+${relay_port:+127.0.0.1:$relay_port inet n - n - - smtpd
+  -o syslog_name=postfix-test/relay
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_sender_restrictions=
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_restrictions=
+}cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
@@ -274,7 +289,8 @@ EOF
     fi
 
     local deadline=$((SECONDS + 20))
-    until smtp_banner "$sub_port" 2>/dev/null && smtps_banner "$smtps_port"; do
+    until smtp_banner "$sub_port" 2>/dev/null && smtps_banner "$smtps_port" \
+        && { [ -z "$relay_port" ] || smtp_banner "$relay_port" 2>/dev/null; }; do
         if [ $SECONDS -ge $deadline ]; then
             tail -n 30 "$log/maillog" >&2 || true
             stop "$dir" >/dev/null 2>&1 || true
@@ -315,8 +331,8 @@ stop() {
 
 case "${1:-}" in
     start)
-        [ $# -eq 8 ] || die "usage: $0 start DIR SUBMISSION_PORT SMTPS_PORT CERT_PEM KEY_PEM USER PASSWORD_ENV_NAME"
-        start "$2" "$3" "$4" "$5" "$6" "$7" "$8"
+        [ $# -eq 8 ] || [ $# -eq 9 ] || die "usage: $0 start DIR SUBMISSION_PORT SMTPS_PORT CERT_PEM KEY_PEM USER PASSWORD_ENV_NAME [RELAY_PORT]"
+        start "$2" "$3" "$4" "$5" "$6" "$7" "$8" "${9:-}"
         ;;
     stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
     *) die "usage: $0 start DIR SUBMISSION_PORT SMTPS_PORT CERT_PEM KEY_PEM USER PASSWORD_ENV_NAME | stop DIR" ;;

@@ -568,7 +568,7 @@ fn loaded_finding_hook_attaches_the_location() {
         "the server never offered AUTH",
     );
     assert_eq!(location(&f), "valid.json:8:13");
-    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.severity, Severity::Error);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! ; args: --sending-ip 192.0.2.10
 //! ; fault: slow.spf-timeout.test drop
 //! ; mode: offline                 (run --offline on this file alone, not the server)
+//! ; mode: unreachable             (the only nameserver is one no socket can be opened to)
 //! ```
 //!
 //! The coverage test then requires, for every code in the catalogue, a scenario that raises it
@@ -30,6 +31,9 @@ struct Scenario {
     args: Vec<String>,
     /// `; mode: offline`: run with --offline on this file alone, not the server.
     offline: bool,
+    /// `; mode: unreachable`: the only nameserver is 255.255.255.255, to which connect(2)
+    /// fails (EACCES without SO_BROADCAST), as a resolver in a namespace without a route.
+    unreachable: bool,
     faults: Vec<(String, Fault)>,
 }
 
@@ -99,6 +103,7 @@ fn load() -> (Vec<Zone>, Vec<Scenario>) {
                 expect_absent: header(&text, "expect-absent"),
                 args: header(&text, "args"),
                 offline: header(&text, "mode").iter().any(|m| m == "offline"),
+                unreachable: header(&text, "mode").iter().any(|m| m == "unreachable"),
                 faults: fault_lines(&text),
             });
         }
@@ -148,6 +153,8 @@ async fn every_scenario_raises_what_it_expects() {
                 "--zone".into(),
                 scenario.file.display().to_string(),
             ]
+        } else if scenario.unreachable {
+            vec!["--nameserver".into(), "255.255.255.255".into()]
         } else {
             vec!["--nameserver".into(), ns.clone()]
         };

@@ -88,6 +88,18 @@ impl World {
 
     /// Runs `smtp --config` with the password in the environment; returns (exit code, JSON).
     fn probe(&self, cfg: &Value, extra_args: &[&str], password: &str) -> (i32, Value) {
+        self.probe_env(cfg, extra_args, password, &[])
+    }
+
+    /// [`World::probe`] with Node's trust variables set as given (and only as given: this
+    /// machine's own NODE_EXTRA_CA_CERTS / NODE_OPTIONS are removed).
+    fn probe_env(
+        &self,
+        cfg: &Value,
+        extra_args: &[&str],
+        password: &str,
+        env: &[(&str, &str)],
+    ) -> (i32, Value) {
         let path = self.dir.path().join(format!("config-{}.json", rand_tag()));
         std::fs::write(&path, serde_json::to_vec_pretty(cfg).unwrap()).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
@@ -104,6 +116,9 @@ impl World {
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
             .args(extra_args)
             .env(PASS_VAR, password)
+            .env_remove("NODE_EXTRA_CA_CERTS")
+            .env_remove("NODE_OPTIONS")
+            .envs(env.iter().copied())
             .output()
             .expect("run mailpreflight");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -492,6 +507,9 @@ fn the_password_never_appears_in_any_output_format() {
 /// Codes the tests above assert against a real server, and those they cannot, with why.
 /// Every SMTP and TLS code of the catalogue must be in one list.
 const COVERED: &[&str] = &[
+    "smtp-recipient-refused",
+    "smtp-recipient-probe-inconclusive",
+    "tls-extra-ca-unusable",
     "smtp-host-unresolvable",
     "smtp-connection-refused",
     "smtp-connect-timeout",
@@ -972,4 +990,117 @@ fn unanswered_syn_is_a_connect_timeout() {
         "after connectionTimeout (1.5 s)"
     );
     assert!(elapsed_ms(&v) < 6_000.0, "{}", elapsed_ms(&v));
+}
+
+/// Servers often refuse at RCPT, not at MAIL FROM: the probe asks RCPT TO (--to, else the
+/// documented probe address), then RSET; never DATA.
+#[test]
+fn a_refusal_at_rcpt_is_all_recipients_rejected() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    // refuse-recipient: 550 5.1.1 for any recipient outside example.test.
+    let s = w.server("refuse-recipient", Some(&cert), None);
+    let (code, v) = w.probe(
+        &w.with_ca(s.port, json!({})),
+        &["--to", "bob@other.test"],
+        PASS,
+    );
+    assert_eq!(verdict(&v), "will-fail", "{:#}", smtp(&v));
+    assert_eq!(code, 1);
+    assert_code(&v, "smtp-recipient-refused");
+    assert_eq!(
+        operator_message(&v),
+        "Can't send mail - all recipients were rejected: 550 5.1.1 <bob@other.test>: Recipient address rejected: not verified"
+    );
+    assert_eq!(smtp(&v)["rcpt_to"], "bob@other.test");
+    // The default probe address refused as an unknown mailbox says nothing about the sender.
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_code(&v, "smtp-recipient-probe-inconclusive");
+    assert!(!codes(&v).contains(&"smtp-recipient-refused".to_string()));
+    assert_ne!(verdict(&v), "will-fail");
+    assert_eq!(smtp(&v)["rcpt_to"], "mailpreflight-rcpt-probe@example.org");
+    // An accepted recipient: nothing was stored (RSET, no DATA).
+    let (_, v) = w.probe(
+        &w.with_ca(s.port, json!({})),
+        &["--to", "carol@example.test"],
+        PASS,
+    );
+    assert_eq!(verdict(&v), "will-send", "{:#}", smtp(&v));
+    assert_eq!(
+        std::fs::read_dir(&s.store).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+}
+
+/// Node's trust: a private CA is trusted through NODE_EXTRA_CA_CERTS (or --extra-ca, the
+/// same from another machine), through tls.ca, or not at all; tls.ca replaces the rest.
+#[test]
+fn private_ca_trusted_as_node_trusts_it() {
+    let Some(w) = World::new() else { return };
+    let cert = w.valid_cert();
+    let s = w.server("starttls-auth-after-tls", Some(&cert), None);
+    let ca_file = w.dir.path().join("private-ca.pem");
+    std::fs::write(&ca_file, &w.ca.pem).unwrap();
+    let ca = ca_file.to_str().unwrap();
+    let plain = config(s.port, json!({}));
+
+    let (_, v) = w.probe(&plain, &[], PASS);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_code(&v, "tls-certificate-untrusted");
+    assert_eq!(
+        operator_message(&v),
+        "unable to verify the first certificate"
+    );
+    assert_eq!(
+        smtp(&v)["tls"]["trusted_roots"],
+        "Node's bundled Mozilla roots"
+    );
+
+    let (code, v) = w.probe_env(&plain, &[], PASS, &[("NODE_EXTRA_CA_CERTS", ca)]);
+    assert_eq!(verdict(&v), "will-send", "{:#}", smtp(&v));
+    assert_eq!(code, 0);
+    let roots = smtp(&v)["tls"]["trusted_roots"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        roots,
+        format!("Node's bundled Mozilla roots + 1 certificate(s) from NODE_EXTRA_CA_CERTS={ca}")
+    );
+
+    let (_, v) = w.probe(&plain, &["--extra-ca", ca], PASS);
+    assert_eq!(verdict(&v), "will-send", "{:#}", smtp(&v));
+
+    let (_, v) = w.probe(&w.with_ca(s.port, json!({})), &[], PASS);
+    assert_eq!(verdict(&v), "will-send");
+    assert!(
+        smtp(&v)["tls"]["trusted_roots"]
+            .as_str()
+            .unwrap()
+            .starts_with("only the 1 PEM block(s) in tls.ca")
+    );
+
+    // tls.ca set to another CA: NODE_EXTRA_CA_CERTS no longer counts, as in Node.
+    let other = Ca::new("another throwaway CA");
+    let mut cfg = config(s.port, json!({}));
+    cfg["tls"] = json!({"ca": other.pem});
+    let (_, v) = w.probe_env(&cfg, &[], PASS, &[("NODE_EXTRA_CA_CERTS", ca)]);
+    assert_eq!(verdict(&v), "will-fail");
+    assert_eq!(
+        operator_message(&v),
+        "unable to verify the first certificate"
+    );
+
+    // An unreadable extra file: Node warns and goes on without it.
+    let (_, v) = w.probe_env(
+        &plain,
+        &[],
+        PASS,
+        &[("NODE_EXTRA_CA_CERTS", "/nonexistent/ca.pem")],
+    );
+    assert_code(&v, "tls-extra-ca-unusable");
+    assert_eq!(
+        operator_message(&v),
+        "unable to verify the first certificate"
+    );
 }

@@ -379,6 +379,12 @@ pub struct SmtpArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
 
+    /// The recipient the probe's RCPT TO asks for (then RSET: no DATA, nothing is sent);
+    /// default: mailpreflight-rcpt-probe@example.org, a reserved address at a domain that is
+    /// not the server's own, which shows relays that refuse at RCPT.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Option<String>,
+
     /// With HOST: implicit TLS from the first byte (nodemailer's `secure: true`).
     #[arg(long, conflicts_with = "config")]
     pub secure: bool,

@@ -215,6 +215,7 @@ pub fn probe_input(loaded: &Loaded, probe: &ProbeArgs) -> Result<ProbeInput, Inp
         provider,
         plan,
         delivery: None,
+        rcpt_probe: None,
     })
 }
 
@@ -231,7 +232,12 @@ impl SmtpSettings {
             }
             (None, None) => return Err(input_error("give --config FILE or HOST[:PORT]")),
         };
-        let probe = probe_input(&loaded, &args.probe)?;
+        let mut probe = probe_input(&loaded, &args.probe)?;
+        probe.rcpt_probe = args
+            .to
+            .as_deref()
+            .map(super::send_settings::recipient)
+            .transpose()?;
         Ok(SmtpSettings {
             from_config: args.config.is_some(),
             loaded,

@@ -28,8 +28,9 @@ pub async fn run(settings: SmtpSettings, out: &mut dyn Write) -> std::io::Result
         // located at auth.pass; the probe's wording says why.
         if settings.from_config
             && std::ptr::eq(f.code, &codes::AUTH_NOT_ADVERTISED)
-            && let Some(located) = settings.loaded.password_unused(&result.facts.auth.result)
+            && let Some(mut located) = settings.loaded.password_unused(&result.facts.auth.result)
         {
+            located.set_severity(f.severity);
             findings.push(located);
             continue;
         }

@@ -269,10 +269,14 @@ code!(
 code!(
     PASSWORD_UNUSED,
     "config-password-unused",
-    Warning,
-    "A password is configured but the server never asks for it: nodemailer skips AUTH when the last EHLO does not offer it, and the mail is sent without logging in.",
+    Error,
+    "A password is configured but the server never asks for it: nodemailer skips AUTH when the last EHLO does not offer it, and the mail is sent without logging in. The password is never checked (a wrong one goes unnoticed until the host's network changes), and the host is an open relay or not the submission service.",
     "Check that host and port point at the authenticated submission service, and that STARTTLS is not ignored when AUTH is offered only after it.",
-    NM_TRANSPORT
+    NM_TRANSPORT,
+    [(
+        Warning,
+        "the server does offer AUTH, after STARTTLS, and ignoreTLS keeps nodemailer from it (smtp-ignore-tls-blocks-auth says what the server then does)"
+    )]
 );
 
 // ---- Provider rules (no network) ----

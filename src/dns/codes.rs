@@ -120,7 +120,12 @@ pub fn collapse_unreachable(findings: &mut Vec<Finding>, subject: &str, reason: 
         return;
     }
     const SHOWN: usize = 6;
-    let mut list = what.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut list = what
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if what.len() > SHOWN {
         list.push_str(&format!(" and {} more", what.len() - SHOWN));
     }

@@ -293,7 +293,10 @@ impl Dns {
     /// callers that emulate a client (nodemailer's host resolution) treat it as that
     /// client's "connection refused".
     pub fn resolver_unreachable(&self) -> Option<&str> {
-        self.inner.network.as_ref().and_then(network::Network::unreachable)
+        self.inner
+            .network
+            .as_ref()
+            .and_then(network::Network::unreachable)
     }
 
     /// A per-domain view that records the lookups made through it.

@@ -18,9 +18,9 @@
 //! [`MAX_CNAME_HOPS`]. The outcomes stay distinct: NXDOMAIN, NODATA, an error rcode
 //! (SERVFAIL, REFUSED…) and no answer at all (timeout).
 
+use super::DnsConfig;
 use super::types::{Answer, Outcome, RType, Rdata, Source};
 use super::wire::{Response, decode, encode};
-use super::DnsConfig;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
 use std::collections::HashMap;
@@ -149,11 +149,17 @@ impl Network {
             Ok(config.nameservers.clone())
         };
         let (servers, mut unreachable) = match addrs {
-            Ok(addrs) => (addrs.into_iter().map(Server::open).collect::<Vec<_>>(), None),
+            Ok(addrs) => (
+                addrs.into_iter().map(Server::open).collect::<Vec<_>>(),
+                None,
+            ),
             Err(why) => (Vec::new(), Some(why)),
         };
         if unreachable.is_none() && servers.iter().all(|s| s.unusable.is_some()) {
-            let reasons: Vec<&str> = servers.iter().filter_map(|s| s.unusable.as_deref()).collect();
+            let reasons: Vec<&str> = servers
+                .iter()
+                .filter_map(|s| s.unusable.as_deref())
+                .collect();
             unreachable = Some(reasons.join("; "));
         }
         Network {
@@ -525,7 +531,9 @@ async fn tcp_exchange(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u
 /// The system's nameservers (resolv.conf on Unix), UDP port 53 unless configured otherwise.
 fn system_nameservers() -> Result<Vec<SocketAddr>, String> {
     let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-        format!("cannot read the system's DNS configuration ({e}); give --nameserver IP or --offline")
+        format!(
+            "cannot read the system's DNS configuration ({e}); give --nameserver IP or --offline"
+        )
     })?;
     let mut servers: Vec<SocketAddr> = Vec::new();
     for ns in config.name_servers() {

@@ -140,10 +140,32 @@ crate::finding_code!(
     AUTH_NOT_ADVERTISED,
     "smtp-auth-not-advertised",
     Smtp,
+    Error,
+    "Credentials are configured but the server offers no AUTH, so nodemailer sends without logging in, silently: the password is never checked, and the host is an open relay or not the submission service; a wrong password goes unnoticed until the host's network changes.",
+    "Point host and port at the provider's authenticated submission service (587 with STARTTLS, or 465), where AUTH is offered; if the relay really needs no login, remove the credentials from the config.",
+    RFC4954,
+    [(
+        Warning,
+        "the server does offer AUTH, after STARTTLS, and ignoreTLS keeps nodemailer from it (smtp-ignore-tls-blocks-auth says what the server then does)"
+    )]
+);
+crate::finding_code!(
+    RECIPIENT_REFUSED,
+    "smtp-recipient-refused",
+    Smtp,
+    Error,
+    "The server accepts MAIL FROM but refuses the recipient at RCPT TO (relay access denied, a sender that does not match the login, a relay for authenticated senders only): every passcode mail fails.",
+    "Log in (a relay that refuses unauthenticated senders: use the submission port with AUTH), use a fromEmail the account may send as (Postfix reject_sender_login_mismatch), or ask the relay's operator to allow this sender.",
+    "RFC 5321 3.3, 4.2.2"
+);
+crate::finding_code!(
+    RECIPIENT_PROBE_INCONCLUSIVE,
+    "smtp-recipient-probe-inconclusive",
+    Smtp,
     Warning,
-    "The server offers no AUTH, so nodemailer sends without logging in.",
-    "If the provider needs a login, connect to its submission port (587/465) where AUTH is offered.",
-    RFC4954
+    "The probe address was refused for a reason about the address itself (its domain has no mail service, or the mailbox does not exist), so RCPT-time refusals could not be checked.",
+    "Run again with --to set to a real mailbox at another domain than the server's own: the probe still sends RSET and QUIT, never DATA.",
+    "RFC 5321 3.3"
 );
 crate::finding_code!(
     AUTH_NO_COMMON_MECHANISM,
@@ -356,6 +378,8 @@ pub static ALL: &[&CodeInfo] = &[
     &STARTTLS_INJECTION,
     &EHLO_REJECTED,
     &AUTH_NOT_ADVERTISED,
+    &RECIPIENT_REFUSED,
+    &RECIPIENT_PROBE_INCONCLUSIVE,
     &AUTH_NO_COMMON_MECHANISM,
     &AUTH_IN_CLEAR,
     &AUTH_FAILED,

@@ -114,6 +114,10 @@ pub struct SmtpFacts {
     /// The envelope sender tried with `MAIL FROM` (then `RSET`: nothing is sent).
     pub mail_from: Option<String>,
     pub mail_from_reply: Option<String>,
+    /// The probe's RCPT TO (`--to`, else the documented probe address) and its reply; RSET
+    /// follows, never DATA.
+    pub rcpt_to: Option<String>,
+    pub rcpt_to_reply: Option<String>,
     /// `send`: what happened to the one message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<DeliveryFacts>,

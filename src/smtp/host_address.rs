@@ -83,7 +83,11 @@ pub async fn resolve(
             continue;
         }
         let answer = dns.query(bare, rtype).await;
-        let query = if rtype == RType::A { "queryA" } else { "queryAaaa" };
+        let query = if rtype == RType::A {
+            "queryA"
+        } else {
+            "queryAaaa"
+        };
         match &answer.outcome {
             Outcome::Records => {
                 let mut addresses = answer.ips();
@@ -278,8 +282,16 @@ mod tests {
             found.addresses.iter().all(IpAddr::is_loopback) && !found.addresses.is_empty(),
             "{found:?}"
         );
-        assert!(found.found_by.starts_with("getaddrinfo"), "{}", found.found_by);
-        assert!(found.found_by.contains("resolve4 skipped"), "{}", found.found_by);
+        assert!(
+            found.found_by.starts_with("getaddrinfo"),
+            "{}",
+            found.found_by
+        );
+        assert!(
+            found.found_by.contains("resolve4 skipped"),
+            "{}",
+            found.found_by
+        );
         assert!(found.found_by.contains("net.connect"), "{}", found.found_by);
     }
 
@@ -293,7 +305,10 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert_eq!(err.node_message, "getaddrinfo ENOTFOUND no-such-host.invalid");
+        assert_eq!(
+            err.node_message,
+            "getaddrinfo ENOTFOUND no-such-host.invalid"
+        );
         assert!(err.why.contains("getaddrinfo"), "{}", err.why);
     }
 

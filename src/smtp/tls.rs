@@ -3,6 +3,7 @@
 //! probe can go on to see what the server offers after TLS. Credentials are never sent over
 //! a connection whose certificate failed, unless the config itself turned verification off.
 
+use super::trust::NodeTrust;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -10,7 +11,6 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
-use super::trust::NodeTrust;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
@@ -258,7 +258,9 @@ pub fn root_store(trust: &NodeTrust) -> Result<RootCertStore, String> {
         if let Err(e) = store.add(cert)
             && config_ca
         {
-            return Err(format!("tls.ca: certificate not usable as a trust anchor ({e})"));
+            return Err(format!(
+                "tls.ca: certificate not usable as a trust anchor ({e})"
+            ));
         }
     }
     if store.is_empty() {
@@ -288,12 +290,10 @@ pub fn client_config(
     min_tls13: bool,
 ) -> Result<(Arc<ClientConfig>, Arc<RecordingVerifier>), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(root_store(trust)?),
-        provider.clone(),
-    )
-    .build()
-    .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
+    let inner =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(trust)?), provider.clone())
+            .build()
+            .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
     let verifier = Arc::new(RecordingVerifier {
         inner,
         pinned: ca_certificates(&trust.pinned_pem)?,

@@ -115,13 +115,20 @@ pub fn node_trust(config_ca: &[String], inputs: &TrustInputs) -> NodeTrust {
         match read_pem_certificates(&file) {
             Ok((pem, n)) => {
                 trust.anchors_pem.push(pem);
-                parts.push(format!("{n} system certificate(s) from {} ({why})", file.display()));
+                parts.push(format!(
+                    "{n} system certificate(s) from {} ({why})",
+                    file.display()
+                ));
             }
             Err(e) => {
-                trust
-                    .warnings
-                    .push(format!("{why}, but the store {} cannot be used: {e}", file.display()));
-                parts.push(format!("no system certificates ({why}; {} unusable)", file.display()));
+                trust.warnings.push(format!(
+                    "{why}, but the store {} cannot be used: {e}",
+                    file.display()
+                ));
+                parts.push(format!(
+                    "no system certificates ({why}; {} unusable)",
+                    file.display()
+                ));
             }
         }
     }
@@ -227,7 +234,13 @@ mod tests {
         );
         assert!(t.bundled);
         assert_eq!(t.anchors_pem.len(), 1);
-        assert!(t.described.starts_with("Node's bundled Mozilla roots + 1 certificate(s) from NODE_EXTRA_CA_CERTS="), "{}", t.described);
+        assert!(
+            t.described.starts_with(
+                "Node's bundled Mozilla roots + 1 certificate(s) from NODE_EXTRA_CA_CERTS="
+            ),
+            "{}",
+            t.described
+        );
         assert!(t.warnings.is_empty());
     }
 
@@ -244,7 +257,11 @@ mod tests {
         );
         assert!(!t.bundled && t.config_ca);
         assert_eq!(t.anchors_pem, vec![pem]);
-        assert!(t.described.contains("NODE_EXTRA_CA_CERTS"), "{}", t.described);
+        assert!(
+            t.described.contains("NODE_EXTRA_CA_CERTS"),
+            "{}",
+            t.described
+        );
     }
 
     #[test]
@@ -257,7 +274,12 @@ mod tests {
             },
         );
         assert!(t.bundled && t.anchors_pem.is_empty());
-        assert!(t.warnings[0].starts_with("Ignoring extra certs from `/nonexistent/ca.pem`, load failed:"), "{:?}", t.warnings);
+        assert!(
+            t.warnings[0]
+                .starts_with("Ignoring extra certs from `/nonexistent/ca.pem`, load failed:"),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]

@@ -84,11 +84,17 @@ pub fn sections(smtp: &SmtpFacts) -> Vec<Section> {
         items.push(line(format!(
             "MAIL FROM:<{from}> → {}{}",
             reply.as_deref().unwrap_or("no reply"),
-            if smtp.delivery.is_some() {
+            if smtp.delivery.is_some() || smtp.rcpt_to.is_some() {
                 ""
             } else {
                 " (then RSET: nothing was sent)"
             }
+        )));
+    }
+    if let Some(to) = &smtp.rcpt_to {
+        items.push(line(format!(
+            "RCPT TO:<{to}> → {} (then RSET: no DATA, nothing was sent)",
+            smtp.rcpt_to_reply.as_deref().unwrap_or("no reply"),
         )));
     }
     if let Some(d) = &smtp.delivery {

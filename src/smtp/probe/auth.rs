@@ -32,7 +32,9 @@ pub(super) async fn auth(
         }
         AuthChoice::SkippedNotAdvertised => {
             let before_tls = p.auth.offered_before_tls.is_some();
-            let why = if plan.starttls == StartTlsPolicy::Never && starttls_offered && !before_tls {
+            let ignored_tls =
+                plan.starttls == StartTlsPolicy::Never && starttls_offered && !before_tls;
+            let why = if ignored_tls {
                 "ignoreTLS is set and AUTH is not offered before STARTTLS".to_string()
             } else {
                 format!(
@@ -45,7 +47,10 @@ pub(super) async fn auth(
                 )
             };
             p.auth.result = format!("not attempted: {why}");
-            p.finding(&codes::AUTH_NOT_ADVERTISED, format!("{endpoint}: {why}: nodemailer skips AUTH and sends without logging in, so a wrong password would go unnoticed"));
+            let finding = p.finding(&codes::AUTH_NOT_ADVERTISED, format!("{endpoint}: {why}: nodemailer skips AUTH and sends without logging in, so the password is never checked and a wrong one would go unnoticed"));
+            if ignored_tls {
+                finding.set_severity(crate::report::Severity::Warning);
+            }
             p.wrongly.push(format!("no login: {why}"));
             false
         }

@@ -4,10 +4,10 @@ use super::handshake::{handshake, handshake_failure_finding, server_name, tls_co
 use super::{Ended, Probe, abandon, secs, step_failure};
 use crate::config::nodemailer::messages;
 use crate::dns::Dns;
-use crate::smtp::host_address;
 use crate::report::{CodeInfo, Evidence};
 use crate::smtp::codes;
 use crate::smtp::facts::SmtpFacts;
+use crate::smtp::host_address;
 use crate::smtp::reply::Reply;
 use crate::smtp::session::{Io, Session, StepError};
 use crate::smtp::tls::HandshakeFailure;
@@ -34,7 +34,14 @@ pub(super) async fn open(
     // 1. Resolve.
     let since = Instant::now();
     let limit = plan.timeouts.connection.min(p.input.step_cap);
-    let ips = match host_address::resolve(dns, &plan.host, host_address::Families::of_this_host(), limit).await {
+    let ips = match host_address::resolve(
+        dns,
+        &plan.host,
+        host_address::Families::of_this_host(),
+        limit,
+    )
+    .await
+    {
         Ok(found) => {
             facts.addresses_found_by = Some(found.found_by);
             found.addresses

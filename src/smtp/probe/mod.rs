@@ -51,6 +51,9 @@ pub struct ProbeInput {
     pub provider: Option<&'static Provider>,
     /// `send`: deliver this message to this one recipient instead of stopping at MAIL FROM.
     pub delivery: Option<Delivery>,
+    /// Probe only: the recipient RCPT TO asks for (`--to`); `None`: the documented probe
+    /// address ([`envelope::RCPT_PROBE_ADDRESS`]).
+    pub rcpt_probe: Option<String>,
 }
 
 /// One message for one recipient: sent once, never retried.
@@ -197,6 +200,8 @@ pub async fn run(dns: &Dns, input: &ProbeInput) -> ProbeResult {
         auth: AuthFacts::default(),
         mail_from: None,
         mail_from_reply: None,
+        rcpt_to: None,
+        rcpt_to_reply: None,
         delivery: None,
         phases: Vec::new(),
         prediction: Prediction {

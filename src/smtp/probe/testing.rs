@@ -49,6 +49,7 @@ pub fn input(port: u16, extra: Value) -> ProbeInput {
         provider: None,
         plan: ConnectionPlan::from_config(c),
         delivery: None,
+        rcpt_probe: None,
     }
 }
 
