@@ -298,6 +298,43 @@ fn inside() {
             findings(&v)
         );
         println!("case audit: exit 1, dns-resolver-unreachable, SMTP will-send");
+
+        // send: delivered; the DKIM check against DNS cannot be made and says so.
+        let key = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/keys/test-rsa2048-pkcs8.pem"
+        );
+        let send = [
+            "send",
+            "--to",
+            "carol@example.test",
+            "--dkim-key",
+            key,
+            "--dkim-selector",
+            "s1",
+        ];
+        let mut cfg = config("localhost", starttls.port, json!({"tls": {"ca": ca.pem}}));
+        cfg["fromEmail"] = json!(USER);
+        let (code, v) = run(&dir, &send, Some(&cfg), &[]);
+        assert_eq!(code, 1, "{:?}", findings(&v));
+        assert_eq!(
+            smtp_facts(&v)["delivery"]["accepted"],
+            true,
+            "{:?}",
+            findings(&v)
+        );
+        assert!(
+            findings(&v)
+                .iter()
+                .any(|(c, _)| c == "send-dkim-verify-error"),
+            "{:?}",
+            findings(&v)
+        );
+        let stored = std::fs::read_dir(dir.path().join("store-starttls-auth-after-tls"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert!(stored >= 1, "the message was not stored");
+        println!("case send: delivered, send-dkim-verify-error (DNS unreachable), exit 1");
     }
 
     // dns: every domain reported with the failure, exit 1, not 3; the system resolver and

@@ -80,7 +80,14 @@ fn tool_says(dir: &TempDir, port: u16, ca_pem: Option<&str>, env: &[(&str, &str)
     let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
         .args(["smtp", "--config"])
         .arg(&path)
-        .args(["--pass-env", PASS_VAR, "--format", "json", "--offline", "--zone"])
+        .args([
+            "--pass-env",
+            PASS_VAR,
+            "--format",
+            "json",
+            "--offline",
+            "--zone",
+        ])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
         .env(PASS_VAR, PASS)
         .env_remove("NODE_EXTRA_CA_CERTS")
