@@ -641,6 +641,34 @@ fn no_import_cycle_spans_two_modules() {
     );
 }
 
+/// Small modules: a file that grows past this is split by what its parts do (see the page).
+const MAX_FILE_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![root.clone()];
+    let mut long = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                if lines > MAX_FILE_LINES {
+                    long.push(format!("{} ({lines} lines)", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        page().contains("No source file is over 600 lines"),
+        "the rule is stated on the page"
+    );
+    assert!(long.is_empty(), "over {MAX_FILE_LINES} lines: {long:?}");
+}
+
 #[test]
 fn the_table_names_every_layer_once_in_rank_order() {
     let layers = layers_from_page(&page());

@@ -528,56 +528,6 @@ async fn tcp_exchange(server: SocketAddr, query: &[u8]) -> std::io::Result<Vec<u
     Ok(bytes)
 }
 
-/// The system's nameservers (resolv.conf on Unix), UDP port 53 unless configured otherwise.
-fn system_nameservers() -> Result<Vec<SocketAddr>, String> {
-    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-        format!(
-            "cannot read the system's DNS configuration ({e}); give --nameserver IP or --offline"
-        )
-    })?;
-    let mut servers: Vec<SocketAddr> = Vec::new();
-    for ns in config.name_servers() {
-        let port = ns
-            .connections
-            .iter()
-            .find(|c| matches!(c.protocol, hickory_resolver::config::ProtocolConfig::Udp))
-            .map_or(53, |c| c.port);
-        let addr = SocketAddr::new(ns.ip, port);
-        if !servers.contains(&addr) {
-            servers.push(addr);
-        }
-    }
-    if servers.is_empty() {
-        return Err(
-            "the system's DNS configuration names no nameserver; give --nameserver IP or --offline"
-                .into(),
-        );
-    }
-    Ok(servers)
-}
-
-/// RFC 6761 special-use names answered locally, never sent: `localhost` (loopback
-/// addresses) and `invalid` (NXDOMAIN), as hickory-resolver did.
-fn special_use(name: &str, rtype: RType, records: &mut Vec<Rdata>) -> Option<Outcome> {
-    use super::name::is_subdomain_of;
-    if is_subdomain_of(name, "invalid") {
-        return Some(Outcome::NxDomain);
-    }
-    if !is_subdomain_of(name, "localhost") {
-        return None;
-    }
-    match rtype {
-        RType::A => records.push(Rdata::A {
-            address: Ipv4Addr::LOCALHOST,
-        }),
-        RType::AAAA => records.push(Rdata::Aaaa {
-            address: Ipv6Addr::LOCALHOST,
-        }),
-        _ => return Some(Outcome::NoData),
-    }
-    Some(Outcome::Records)
-}
-
 /// The rcode's mnemonic as in RFC 1035 / IANA (`SERVFAIL`, `REFUSED`), not hickory's prose.
 fn rcode_name(code: ResponseCode) -> String {
     match code {
@@ -609,87 +559,8 @@ fn same_question(echoed: &[u8], ours: &[u8]) -> bool {
         && echoed[name..] == ours[name..]
 }
 
+mod local;
+use local::{special_use, system_nameservers};
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The deadline bounds the whole lookup, below the per-try timeouts: a server that
-    /// never answers, 5 s per try and 3 tries, given up after the 300 ms left.
-    #[tokio::test]
-    async fn the_deadline_bounds_every_attempt() {
-        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let network = Network::new(&DnsConfig {
-            nameservers: vec![silent.local_addr().unwrap()],
-            timeout: Duration::from_secs(5),
-            attempts: 3,
-            ..DnsConfig::default()
-        });
-        let started = Instant::now();
-        let answer = network
-            .lookup(
-                "example.test",
-                RType::TXT,
-                started + Duration::from_millis(300),
-            )
-            .await;
-        assert_eq!(answer.outcome, Outcome::Timeout);
-        let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
-            "{took:?}"
-        );
-        // The question was sent (the first try had time left), once.
-        let mut buf = [0u8; 512];
-        silent.set_nonblocking(true).unwrap();
-        assert!(silent.recv(&mut buf).is_ok());
-        assert!(silent.recv(&mut buf).is_err());
-        // No time left: not even sent.
-        let late = network
-            .lookup("late.example.test", RType::TXT, Instant::now())
-            .await;
-        assert_eq!(late.outcome, Outcome::Timeout);
-        assert!(silent.recv(&mut buf).is_err());
-    }
-
-    #[test]
-    fn echoed_questions_match_name_case_insensitively_and_type_exactly() {
-        let (q, n) = encode(1, "ab.test", RecordType::A).unwrap();
-        let ours = &q[12..12 + n];
-        let mut echoed = ours.to_vec();
-        echoed[1] = b'A';
-        assert!(same_question(&echoed, ours));
-        // Type 65 ('A') against type 97 ('a'): not the same question.
-        let (q65, _) = encode(1, "ab.test", RecordType::Unknown(0x41)).unwrap();
-        let (q97, _) = encode(1, "ab.test", RecordType::Unknown(0x61)).unwrap();
-        assert!(!same_question(&q65[12..12 + n], &q97[12..12 + n]));
-        assert!(!same_question(&ours[..n - 1], ours));
-    }
-
-    #[test]
-    fn slots_follow_the_receive_buffer() {
-        assert_eq!(slots_for(0), 32);
-        assert_eq!(slots_for(425_984), 184);
-        assert_eq!(SOCKETS_PER_SERVER * MAX_SLOTS, 4096);
-        assert_eq!(slots_for(8 << 20), MAX_SLOTS);
-    }
-
-    #[test]
-    fn special_use_names_are_answered_locally() {
-        let mut r = Vec::new();
-        assert_eq!(
-            special_use("x.invalid", RType::TXT, &mut r),
-            Some(Outcome::NxDomain)
-        );
-        assert_eq!(
-            special_use("localhost", RType::A, &mut r),
-            Some(Outcome::Records)
-        );
-        assert_eq!(
-            r,
-            vec![Rdata::A {
-                address: Ipv4Addr::LOCALHOST
-            }]
-        );
-        assert_eq!(special_use("example.com", RType::A, &mut r), None);
-    }
-}
+mod tests;

@@ -16,7 +16,6 @@
 //! - The explanation (6.2) is computed for `fail` only; any problem with it (lookup
 //!   failure, no or several TXT records, syntax error, non-ASCII) gives no explanation.
 
-use super::macros::{MacroContext, MacroString, truncate_domain};
 use super::parse::{DualCidr, Mechanism, Qualifier, SpfRecord};
 use super::record::{RecordLookup, lookup_record};
 use crate::dns::{Answer, DnsView, Outcome, RType, Rdata};
@@ -517,88 +516,6 @@ impl<'a> Evaluator<'a> {
             _ => false,
         }
     }
-
-    /// The target of a/mx/ptr: the expanded domain-spec, or the current domain.
-    async fn target(&mut self, spec: Option<&MacroString>, domain: &str) -> String {
-        match spec {
-            Some(spec) => self.expand_domain(spec, domain).await,
-            None => domain.to_string(),
-        }
-    }
-
-    async fn expand_domain(&mut self, spec: &MacroString, domain: &str) -> String {
-        truncate_domain(&self.expand(spec, domain).await).to_ascii_lowercase()
-    }
-
-    async fn expand(&mut self, spec: &MacroString, domain: &str) -> String {
-        let validated = if spec.uses_letter('p') {
-            let (names, _) = self.validated_names().await;
-            pick_validated(&names, domain)
-        } else {
-            None
-        };
-        let ctx = MacroContext {
-            sender: &self.sender,
-            domain,
-            ip: self.ip,
-            helo: &self.helo,
-            validated: validated.as_deref(),
-            receiver: "unknown",
-            timestamp: self.timestamp,
-        };
-        spec.expand(&ctx)
-    }
-
-    /// 5.5: PTR names of the client whose A/AAAA records include the client; at most 10
-    /// names are checked. A failed PTR lookup gives no names (the mechanism just does not match).
-    async fn validated_names(&mut self) -> (Vec<String>, bool) {
-        if let Some(v) = &self.validated {
-            return v.clone();
-        }
-        let answer = self.dns.query(&reverse_name(self.ip), RType::PTR).await;
-        let void = answer.outcome.is_void();
-        let mut names = Vec::new();
-        let targets: Vec<String> = answer
-            .records
-            .iter()
-            .filter_map(|r| match r {
-                Rdata::Ptr { target } => Some(target.clone()),
-                _ => None,
-            })
-            .take(MX_HOST_LIMIT)
-            .collect();
-        for name in targets {
-            if !askable(&name) {
-                continue;
-            }
-            let addresses = self.dns.query(&name, self.address_type()).await;
-            if addresses.ips().contains(&self.ip) {
-                names.push(name);
-            }
-        }
-        self.validated = Some((names, void));
-        self.validated.clone().unwrap_or_default()
-    }
-
-    /// 6.2: the explanation of a fail, from this record's exp=; `None` on any problem.
-    async fn explain(&mut self, domain: &str, record: &SpfRecord) -> Option<String> {
-        let (_, spec) = record.exp()?;
-        let target = self.expand_domain(spec, domain).await;
-        if !askable(&target) {
-            return None;
-        }
-        let answer = self.dns.query(&target, RType::TXT).await;
-        let texts = answer.txt_joined();
-        if answer.outcome != Outcome::Records || texts.len() != 1 {
-            return None;
-        }
-        let text = texts.into_iter().next()?;
-        if !text.is_ascii() {
-            return None;
-        }
-        let ms = MacroString::parse(&text, true).ok()?;
-        Some(self.expand(&ms, domain).await)
-    }
 }
 
 fn step_if(matched: bool) -> Step {
@@ -610,20 +527,6 @@ fn too_many_voids() -> Eval {
         SpfResult::PermError,
         format!("more than {VOID_LIMIT} void lookups (NXDOMAIN or no records)"),
     )
-}
-
-/// For `%{p}`: the name equal to the domain, else one below it, else any (7.3 / 5.5).
-fn pick_validated(names: &[String], domain: &str) -> Option<String> {
-    names
-        .iter()
-        .find(|n| n.eq_ignore_ascii_case(domain))
-        .or_else(|| {
-            names
-                .iter()
-                .find(|n| crate::dns::name::is_subdomain_of(n, domain))
-        })
-        .or_else(|| names.first())
-        .cloned()
 }
 
 /// The in-addr.arpa / ip6.arpa name of an address (shared with the reverse DNS checks).
@@ -653,50 +556,7 @@ fn _assert_send(dns: &DnsView) {
     is_send(check_host(dns, IpAddr::V4(Ipv4Addr::LOCALHOST), "", "", ""));
 }
 
+mod expand;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cidr_matching() {
-        let ip: Ipv4Addr = "192.0.2.77".parse().unwrap();
-        assert!(in_v4(ip, "192.0.2.0".parse().unwrap(), 24));
-        assert!(!in_v4(ip, "192.0.3.0".parse().unwrap(), 24));
-        assert!(in_v4(ip, "1.1.1.1".parse().unwrap(), 0));
-        assert!(in_v4(ip, ip, 32));
-        let v6: Ipv6Addr = "cafe:babe:8000::1".parse().unwrap();
-        assert!(in_v6(v6, "cafe:babe:8000::".parse().unwrap(), 33));
-        assert!(!in_v6(v6, "cafe:babe::".parse().unwrap(), 33));
-        assert!(in_v6(v6, "::".parse().unwrap(), 0));
-    }
-
-    #[test]
-    fn reverse_names_and_domains() {
-        // reverse_name itself is tested where it lives (dns::reverse).
-        assert_eq!(
-            canonical_ip("::ffff:1.2.3.4".parse().unwrap()),
-            "1.2.3.4".parse::<IpAddr>().unwrap()
-        );
-        assert!(is_valid_domain("example.com"));
-        assert!(is_valid_domain("example.com."));
-        assert!(!is_valid_domain("A2345678"));
-        assert!(!is_valid_domain("[1.2.3.5]"));
-        assert!(!is_valid_domain("a...example.com"));
-        assert!(!is_valid_domain(&format!("{}.example.com", "a".repeat(64))));
-        assert!(is_valid_domain(&format!("{}.example.com", "a".repeat(63))));
-    }
-
-    #[test]
-    fn validated_name_preference() {
-        let names = vec!["mx.other.net".to_string(), "mail.example.com".to_string()];
-        assert_eq!(
-            pick_validated(&names, "example.com").as_deref(),
-            Some("mail.example.com")
-        );
-        assert_eq!(
-            pick_validated(&names, "x.org").as_deref(),
-            Some("mx.other.net")
-        );
-        assert_eq!(pick_validated(&[], "x.org"), None);
-    }
-}
+mod tests;
