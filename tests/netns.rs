@@ -20,27 +20,18 @@ const PASS: &str = "Netns-Pass-7";
 const PASS_VAR: &str = "MP_NETNS_PASS";
 
 fn namespaces_available() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-    let works = root
+    let works = common::is_root()
         && Command::new("unshare")
             .args(["--net", "--", "ip", "link", "set", "lo", "up"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-    if !works {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "root, unshare and ip (util-linux, iproute2) are required under CI=true"
-        );
-        common::notice(
-            "skipping the network-namespace tests: needs root, unshare and ip (util-linux, iproute2)",
-        );
-    }
-    works
+    common::outside_tool(
+        works,
+        "root, unshare and ip (util-linux, iproute2) are required under CI=true",
+        "skipping the network-namespace tests: needs root, unshare and ip (util-linux, iproute2)",
+    )
 }
 
 #[test]
@@ -367,58 +358,18 @@ fn inside() {
     postfix_cases(&dir, &cert, &ca, ca_path);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Postfix(std::path::PathBuf);
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postfix.sh"))
-            .arg("stop")
-            .arg(&self.0)
-            .status();
-    }
-}
-
 fn postfix_cases(dir: &TempDir, cert: &common::pki::ServerCert, ca: &Ca, ca_path: &str) {
-    let has = |cmd: &str| {
-        Command::new("sh")
-            .args([
-                "-c",
-                &format!("command -v {cmd} || test -x /usr/sbin/{cmd}"),
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !(has("postfix") && has("saslpasswd2")) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "Postfix is required under CI=true (scripts/postfix-install.sh)"
-        );
-        common::notice("skipping the Postfix cases in the namespace: no postfix/saslpasswd2");
+    if !common::postfix::available() {
         return;
     }
-    let (sub, smtps, relay) = (free_port(), free_port(), free_port());
-    let instance = dir.path().join("postfix");
-    let status = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postfix.sh"))
-        .arg("start")
-        .arg(&instance)
-        .args([sub.to_string(), smtps.to_string()])
-        .arg(&cert.cert)
-        .arg(&cert.key)
-        .args([USER, PASS_VAR, &relay.to_string()])
-        .env(PASS_VAR, PASS)
-        .status()
-        .unwrap();
-    assert!(status.success(), "scripts/postfix.sh start failed");
-    let _guard = Postfix(instance);
+    let instance = common::postfix::Postfix::start(
+        &dir.path().join("postfix"),
+        cert,
+        USER,
+        (PASS_VAR, PASS),
+        true,
+    );
+    let (sub, smtps, relay) = (instance.submission, instance.smtps, instance.relay);
     let extra = [("NODE_EXTRA_CA_CERTS", ca_path)];
     let smtp = ["smtp"];
 

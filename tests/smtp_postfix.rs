@@ -7,57 +7,13 @@
 mod common;
 use common::TempDir;
 use common::pki::{Ca, Kind};
+use common::postfix::Postfix;
 use serde_json::{Value, json};
 use std::process::Command;
 
 const USER: &str = "alice@example.test";
 const PASS: &str = "P0stfix-Sasl-Secret";
 const PASS_VAR: &str = "MP_TEST_POSTFIX_PASS";
-
-fn postfix_available() -> bool {
-    let has = |cmd: &str| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {cmd}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let ok = root && has("postfix") && has("saslpasswd2");
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "Postfix with Cyrus SASL (and root) is required under CI=true: run scripts/postfix-install.sh"
-        );
-        common::notice(
-            "skipping the Postfix tests: needs root, postfix and saslpasswd2 (scripts/postfix-install.sh)",
-        );
-    }
-    ok
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Postfix {
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postfix.sh"))
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
 
 fn templates() -> Value {
     json!(["Register", "SignIn", "ForgotPassword", "Generic"]
@@ -67,7 +23,7 @@ fn templates() -> Value {
 }
 
 fn probe(dir: &std::path::Path, cfg: Value, password: &str) -> Value {
-    let path = dir.join(format!("cfg-{}.json", free_port()));
+    let path = dir.join(format!("cfg-{}.json", common::postfix::free_port()));
     std::fs::write(&path, cfg.to_string()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
         .args(["smtp", "--config"])
@@ -104,26 +60,20 @@ fn summary(v: &Value) -> (String, Vec<String>, String) {
 
 #[test]
 fn postfix_submission_and_smtps() {
-    if !postfix_available() {
+    if !common::postfix::available() {
         return;
     }
     let work = TempDir::new("postfix");
     let ca = Ca::new("mailpreflight throwaway Postfix CA");
     let cert = ca.issue(Kind::Valid, work.path(), "postfix");
-    let (sub, smtps) = (free_port(), free_port());
-    let dir = work.path().join("instance");
-    let status = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postfix.sh"))
-        .arg("start")
-        .arg(&dir)
-        .args([sub.to_string(), smtps.to_string()])
-        .arg(&cert.cert)
-        .arg(&cert.key)
-        .args([USER, PASS_VAR])
-        .env(PASS_VAR, PASS)
-        .status()
-        .expect("run scripts/postfix.sh");
-    assert!(status.success(), "scripts/postfix.sh start failed");
-    let _guard = Postfix { dir: dir.clone() };
+    let instance = Postfix::start(
+        &work.path().join("instance"),
+        &cert,
+        USER,
+        (PASS_VAR, PASS),
+        false,
+    );
+    let (sub, smtps) = (instance.submission, instance.smtps);
     let base = |port: u16, extra: Value| {
         let mut c = json!({
             "host": "localhost", "port": port, "secure": false,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod pki;
+pub mod postfix;
 pub mod smtp_server;
 pub mod snapshot;
 
@@ -12,6 +13,24 @@ use std::process::{Command, Output};
 /// error directly, past the test harness, which swallows `eprintln!` of a passing test.
 pub fn notice(message: &str) {
     let _ = writeln!(std::io::stderr(), "NOTICE: {message}");
+}
+
+/// An outside tool or server a test needs: absent on a developer's machine, the test skips
+/// with `skipping` as notice; under CI=true (.ci/run installs it) its absence fails with
+/// `required`.
+pub fn outside_tool(ok: bool, required: &str, skipping: &str) -> bool {
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{required}");
+        notice(skipping);
+    }
+    ok
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
 /// Run the built binary with `args`; never reaches a non-loopback resolver because every
