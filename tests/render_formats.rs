@@ -395,6 +395,9 @@ fn report() -> Report {
         upstream: 4,
         cache_hits: 1,
         duplicates: 0,
+        sent: 4,
+        retransmissions: 0,
+        lost: 0,
     };
     report.elapsed_ms = 45.0;
     report

@@ -15,7 +15,9 @@
 //! the range: this VM's speed drifts from run to run. Results are printed as Markdown rows
 //! for BENCHMARKS.md.
 
+mod load;
 mod replay;
+mod shaper;
 
 use mailpreflight::dns::server::{LocalDnsServer, ServerConfig};
 use mailpreflight::dns::{Rdata, Zone, ZoneRecord};
@@ -481,6 +483,9 @@ fn main() {
         }
         if want("memory") {
             memory().await;
+        }
+        if want("load") {
+            load::scenarios().await;
         }
     });
 }

@@ -70,9 +70,10 @@ nameservers = []
 # Zone files (or directories of *.zone) answering the names inside them.
 zones = []
 
-# How long to wait for one DNS answer, and the retries after no answer.
+# The whole budget of one DNS lookup (every try included), and the most retransmissions
+# per server within it (each waits as long as the server's measured round trips say).
 timeout = "5s"
-retries = 1
+retries = 5
 
 # dns only: how many domains to audit at the same time.
 concurrency = 32

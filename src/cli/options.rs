@@ -83,12 +83,14 @@ pub struct DnsOptions {
     #[arg(long)]
     pub offline: bool,
 
-    /// Time to wait for one DNS answer, e.g. 5s, 800ms, 2.5 (seconds).
+    /// The whole budget of one DNS lookup, every try included, e.g. 5s, 800ms, 2.5 (seconds).
+    /// Within it a question is asked again when its answer is overdue (the retransmission
+    /// timeout follows the server's measured round trips, doubling per try).
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
 
-    /// Retries after a DNS attempt that got no answer.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// At most this many retransmissions per server within the budget.
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: usize,
 }
 

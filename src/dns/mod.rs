@@ -31,9 +31,9 @@ use tokio::sync::OnceCell;
 pub struct DnsConfig {
     /// Servers to ask (`--nameserver`); empty means the system configuration.
     pub nameservers: Vec<SocketAddr>,
-    /// Time to wait for one attempt.
+    /// The whole budget of one lookup, every try and server included (`--timeout`).
     pub timeout: Duration,
-    /// Attempts per question (1 = no retry).
+    /// Tries per server at most (`--retries` + 1); the budget usually ends them first.
     pub attempts: usize,
     /// Zones answered from files (`--zone`).
     pub zones: Vec<Zone>,
@@ -88,6 +88,23 @@ pub struct DnsStats {
     pub cache_hits: u64,
     /// Distinct (name, type) asked upstream more than once: zero by construction, counted to prove it.
     pub duplicates: u64,
+    /// UDP tries sent to nameservers (first tries and retransmissions).
+    pub sent: u64,
+    /// Tries sent again because an earlier one got no answer within its retransmission timeout.
+    pub retransmissions: u64,
+    /// Tries that got no answer in time: lost on the path or dropped by the server.
+    pub lost: u64,
+}
+
+impl DnsStats {
+    /// The share of tries that got no answer in time.
+    pub fn loss_rate(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            self.lost as f64 / self.sent as f64
+        }
+    }
 }
 
 struct Inner {
@@ -100,7 +117,8 @@ struct Inner {
     lookups: AtomicU64,
     upstream: AtomicU64,
     duplicates: AtomicU64,
-    /// Overall bound for one question, retries included: a stuck transport cannot hang a run.
+    /// The whole budget of one question (`--timeout`), retransmissions included: a stuck
+    /// transport cannot hang a run.
     deadline: Duration,
 }
 
@@ -129,11 +147,6 @@ impl Dns {
         } else {
             Some(network::Network::new(&config))
         };
-        // Every attempt may go to every server (the stub passes a question on after a
-        // timeout or an error rcode), so the bound covers them all.
-        let servers = network.as_ref().map_or(1, network::Network::servers).max(1) as u32;
-        let per_try = config.timeout;
-        let attempts = config.attempts.max(1) as u32 * servers;
         Ok(Dns {
             inner: Arc::new(Inner {
                 overlay: overlay::Overlay::new(config.zones),
@@ -143,7 +156,7 @@ impl Dns {
                 lookups: AtomicU64::new(0),
                 upstream: AtomicU64::new(0),
                 duplicates: AtomicU64::new(0),
-                deadline: per_try * attempts + Duration::from_millis(500),
+                deadline: config.timeout,
             }),
         })
     }
@@ -255,11 +268,19 @@ impl Dns {
         let i = &self.inner;
         let lookups = i.lookups.load(Ordering::Relaxed);
         let upstream = i.upstream.load(Ordering::Relaxed);
+        let counter = |f: fn(&network::Counters) -> &AtomicU64| {
+            i.network
+                .as_ref()
+                .map_or(0, |n| f(n.counters()).load(Ordering::Relaxed))
+        };
         DnsStats {
             lookups,
             upstream,
             cache_hits: lookups.saturating_sub(upstream),
             duplicates: i.duplicates.load(Ordering::Relaxed),
+            sent: counter(|c| &c.sent),
+            retransmissions: counter(|c| &c.retransmissions),
+            lost: counter(|c| &c.lost),
         }
     }
 

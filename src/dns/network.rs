@@ -50,15 +50,18 @@ const DATAGRAM_TRUESIZE: usize = 2304;
 /// `--concurrency` (~27 questions per domain at once); 1024 per server made the batch
 /// benchmark at 20 ms RTT wait for slots (~30% slower at `--concurrency 256`).
 const MAX_SLOTS: usize = 1024;
+/// The longest one lookup waits, in all, for room in a server's congestion window (its own
+/// queue, outside the budget): a bound for a server that stops answering everything.
+const QUEUE_BOUND: Duration = Duration::from_secs(60);
 /// CNAME hops followed across answers before giving up with an error.
 const MAX_CNAME_HOPS: usize = 8;
 
 pub struct Network {
     servers: Vec<Server>,
+    counters: Counters,
     /// Why no server can be asked at all (no nameserver configured, or none whose socket
     /// could be opened): every question then fails at once with this message.
     unreachable: Option<String>,
-    timeout: Duration,
     attempts: usize,
 }
 
@@ -69,6 +72,19 @@ struct Server {
     /// namespace with only loopback): its questions fail at once, as an outcome.
     unusable: Option<String>,
     next: AtomicUsize,
+    window: congestion::Window,
+    rtt: Mutex<rtt::RttEstimator>,
+}
+
+/// What the network did over a run (see [`super::DnsStats`]).
+#[derive(Default)]
+pub struct Counters {
+    /// UDP tries sent (first tries and retransmissions).
+    pub sent: AtomicU64,
+    /// Tries sent again after an earlier one got no answer in time.
+    pub retransmissions: AtomicU64,
+    /// Tries that got no answer before their retransmission timeout.
+    pub lost: AtomicU64,
 }
 
 /// One connected UDP socket and the questions waiting on it.
@@ -164,20 +180,19 @@ impl Network {
         }
         Network {
             servers,
+            counters: Counters::default(),
             unreachable,
-            timeout: config.timeout,
             attempts: config.attempts.max(1),
         }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// Why no nameserver can be asked at all, if so.
     pub fn unreachable(&self) -> Option<&str> {
         self.unreachable.as_deref()
-    }
-
-    /// How many nameservers are asked (in order, per attempt).
-    pub fn servers(&self) -> usize {
-        self.servers.len()
     }
 
     /// Ask `name`/`rtype`, following CNAMEs that the answer leaves open (a target in another
@@ -271,59 +286,6 @@ impl Network {
         };
         answer
     }
-
-    /// One question to the servers: attempts × servers, each attempt bounded by the timeout
-    /// and all of them by `deadline` (one timer per attempt: a second, overall timer around
-    /// every lookup cost ~3% of a batch audit's instructions).
-    /// A server answering with an error rcode (SERVFAIL, REFUSED…) passes the question to the
-    /// next server; that rcode is the outcome when no server does better.
-    async fn exchange(
-        &self,
-        name: &str,
-        qtype: RecordType,
-        deadline: Instant,
-    ) -> Result<Response, Outcome> {
-        if let Some(why) = &self.unreachable {
-            return Err(Outcome::Error {
-                message: why.clone(),
-            });
-        }
-        let mut failure: Option<Response> = None;
-        let mut last_error: Option<String> = None;
-        'attempts: for _attempt in 0..self.attempts {
-            let mut answered = 0;
-            for server in &self.servers {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break 'attempts;
-                }
-                match tokio::time::timeout(self.timeout.min(left), server.ask(name, qtype)).await {
-                    Ok(Ok(message)) => match message.response_code {
-                        ResponseCode::NoError | ResponseCode::NXDomain => return Ok(message),
-                        _ => {
-                            answered += 1;
-                            failure.get_or_insert(message);
-                        }
-                    },
-                    Ok(Err(e)) => last_error = Some(e),
-                    Err(_) => {}
-                }
-            }
-            // Every server answered, with an error rcode: asking again will not change it.
-            if answered == self.servers.len() {
-                break;
-            }
-        }
-        if let Some(message) = failure {
-            return Err(Outcome::ServerFailure {
-                rcode: rcode_name(message.response_code),
-            });
-        }
-        Err(match last_error {
-            Some(message) => Outcome::Error { message },
-            None => Outcome::Timeout,
-        })
-    }
 }
 
 impl Server {
@@ -340,27 +302,31 @@ impl Server {
                 )),
             ),
         };
+        let ceiling = channels.iter().map(|c| c.slots.available_permits()).sum();
         Server {
             addr,
             channels,
             unusable,
             next: AtomicUsize::new(0),
+            window: congestion::Window::new(ceiling),
+            rtt: Mutex::new(rtt::RttEstimator::default()),
         }
     }
 
-    /// One attempt: UDP, then TCP if the answer came truncated. Not bounded here: the caller
-    /// puts the per-try timeout around it.
-    async fn ask(&self, name: &str, qtype: RecordType) -> Result<Response, String> {
+    /// One UDP try (unbounded: the caller bounds it). The answer may be truncated.
+    async fn ask_udp(&self, name: &str, qtype: RecordType) -> Result<Response, String> {
         if let Some(why) = &self.unusable {
             return Err(why.clone());
         }
         let channel =
             &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
         let (id, bytes) = channel.exchange(name, qtype).await?;
-        let message = decode(&bytes, id)?;
-        if !message.truncated {
-            return Ok(message);
-        }
+        decode(&bytes, id)
+    }
+
+    /// The question over a fresh TCP connection, after a truncated UDP answer.
+    async fn ask_tcp(&self, name: &str, qtype: RecordType) -> Result<Response, String> {
+        let id = IdSource::new().next();
         let (query, question) = encode(id, name, qtype)?;
         let bytes = tcp_exchange(self.addr, &query)
             .await
@@ -559,7 +525,10 @@ fn same_question(echoed: &[u8], ours: &[u8]) -> bool {
         && echoed[name..] == ours[name..]
 }
 
+mod congestion;
+mod exchange;
 mod local;
+mod rtt;
 use local::{special_use, system_nameservers};
 
 #[cfg(test)]

@@ -50,6 +50,12 @@ pub struct ServerConfig {
     /// Faults for one (name, type) only, e.g. the RFC 7208 suite's TIMEOUT entries, which
     /// may follow a record of another type at the same name. Checked before `faults`.
     pub type_faults: HashMap<(String, RType), Fault>,
+    /// Share of queries never answered (0.0–1.0), as a lossy path or an overflowing
+    /// resolver queue drops them; which ones is pseudo-random (a hash of the query count).
+    pub drop_rate: f64,
+    /// Queries answered per second at most (a token bucket of one second's worth); the
+    /// rest are dropped, as a rate-limiting resolver does. `None`: no cap.
+    pub max_qps: Option<u32>,
 }
 
 /// A failure injected for one name.
@@ -149,11 +155,59 @@ struct State {
     delay: Duration,
     faults: HashMap<String, Fault>,
     type_faults: HashMap<(String, RType), Fault>,
+    drop_rate: f64,
+    rate_cap: Option<Mutex<TokenBucket>>,
     queries: AtomicU64,
     log: Mutex<VecDeque<(String, RType)>>,
 }
 
+/// Tokens refilled at `rate` per second, at most one second's worth banked.
+struct TokenBucket {
+    rate: f64,
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl TokenBucket {
+    fn new(qps: u32) -> TokenBucket {
+        TokenBucket {
+            rate: f64::from(qps.max(1)),
+            tokens: f64::from(qps.max(1)),
+            at: std::time::Instant::now(),
+        }
+    }
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.rate);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 impl State {
+    /// Whether query number `n` is dropped by the configured loss or rate cap.
+    fn drops(&self, n: u64) -> bool {
+        if self.drop_rate > 0.0 {
+            // SplitMix64 of the count: spread evenly, the same run after run.
+            let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            if (z as f64 / u64::MAX as f64) < self.drop_rate {
+                return true;
+            }
+        }
+        self.rate_cap
+            .as_ref()
+            .is_some_and(|b| !b.lock().expect("rate cap lock").take())
+    }
+
     fn new(config: ServerConfig) -> State {
         let mut soas = Vec::new();
         let mut ttls = HashMap::new();
@@ -178,6 +232,8 @@ impl State {
             delay: config.delay,
             faults: config.faults,
             type_faults: config.type_faults,
+            drop_rate: config.drop_rate.clamp(0.0, 1.0),
+            rate_cap: config.max_qps.map(|qps| Mutex::new(TokenBucket::new(qps))),
             queries: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
         }
@@ -311,7 +367,13 @@ impl RequestHandler for Handler {
         mut response_handle: R,
     ) -> ResponseInfo {
         let state = &self.state;
-        state.queries.fetch_add(1, Ordering::Relaxed);
+        let n = state.queries.fetch_add(1, Ordering::Relaxed);
+        if state.drops(n) {
+            return ResponseInfo::from(Header {
+                metadata: Metadata::response_from_request(&request.metadata),
+                counts: HeaderCounts::default(),
+            });
+        }
         let mut metadata = Metadata::response_from_request(&request.metadata);
         let no_answer = ResponseInfo::from(Header {
             metadata,

@@ -1,0 +1,186 @@
+//! The audit at default flags with real parts between it and the answers: a caching
+//! resolver (Debian's unbound, default settings) forwarding to the bench's server, a path
+//! with delay and a bounded queue (the bench's own shaper), and unbound rate-limiting its
+//! client. What counts: false `dns-timeout` findings (the server answers every name), the
+//! rate, the queries at the server, the peak RSS.
+
+use super::shaper::Shaper;
+use super::{RUNS, Served, domains_file, median, run_binary, serve};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Debian's unbound on a free loopback port, forwarding everything to `upstream`.
+pub struct Unbound {
+    child: Child,
+    dir: std::path::PathBuf,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Unbound {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Unbound {
+    /// `None` when unbound is not installed (the scenario is then skipped, said so).
+    pub fn start(upstream: SocketAddr, ip_ratelimit: Option<u32>) -> Option<Unbound> {
+        let port = free_udp_port();
+        let dir = std::env::temp_dir().join(format!("mailpreflight-unbound-{port}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let limit = ip_ratelimit.map_or(String::new(), |q| format!("    ip-ratelimit: {q}\n"));
+        let conf = format!(
+            "server:\n    interface: 127.0.0.1\n    port: {port}\n    do-daemonize: no\n    use-syslog: no\n    logfile: \"\"\n    chroot: \"\"\n    username: \"\"\n    directory: \"{d}\"\n    pidfile: \"{d}/unbound.pid\"\n    do-not-query-localhost: no\n    access-control: 127.0.0.0/8 allow\n    do-ip6: no\n{limit}forward-zone:\n    name: \".\"\n    forward-addr: {ip}@{p}\n",
+            d = dir.display(),
+            ip = upstream.ip(),
+            p = upstream.port(),
+        );
+        let conf_path = dir.join("unbound.conf");
+        std::fs::write(&conf_path, conf).ok()?;
+        let child = Command::new("unbound")
+            .args(["-d", "-c"])
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let unbound = Unbound { child, dir, addr };
+        // Ready when it answers a question (any answer).
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+        probe
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .ok()?;
+        let query = [
+            0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, b'd', b'0', 4, b't', b'e', b's', b't', 0,
+            0, 1, 0, 1,
+        ];
+        for _ in 0..50 {
+            let _ = probe.send_to(&query, addr);
+            let mut buf = [0u8; 512];
+            if probe.recv_from(&mut buf).is_ok() {
+                return Some(unbound);
+            }
+        }
+        None
+    }
+}
+
+/// The audit of `n` domains at default flags through `ns`, `runs` times: a table row.
+fn measure(label: &str, ns: &str, n: usize, served: &Served, runs: usize, extra: &str) {
+    let list = domains_file(n);
+    let out = std::env::temp_dir().join(format!("mailpreflight-load-{}.jsonl", std::process::id()));
+    let args: Vec<String> = [
+        "dns",
+        "--domains-file",
+        list.as_str(),
+        "--nameserver",
+        ns,
+        "--format",
+        "jsonl",
+        "-o",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut walls = Vec::new();
+    let mut rss = 0;
+    let mut false_timeouts = 0usize;
+    let mut queries = Vec::new();
+    for _ in 0..runs {
+        served.front.reset();
+        let run = run_binary(&args);
+        assert!(run.ok, "{label}: the audit failed");
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        false_timeouts = false_timeouts.max(text.matches("\"dns-timeout\"").count());
+        queries.push(served.front.counts().queries);
+        walls.push(run.wall);
+        rss = rss.max(run.max_rss_kib);
+    }
+    let _ = std::fs::remove_file(&out);
+    let wall = median(walls.clone());
+    println!(
+        "| {label}, {n} domains, default flags | median {:.2} s, **{:.0} domains/s** ({runs} runs: {:.2}–{:.2} s); **{false_timeouts} false `dns-timeout`** (most in a run); {} queries at the server (median){extra}; peak RSS {:.1} MiB |",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        walls.iter().min().unwrap().as_secs_f64(),
+        walls.iter().max().unwrap().as_secs_f64(),
+        {
+            queries.sort();
+            queries[queries.len() / 2]
+        },
+        rss as f64 / 1024.0
+    );
+}
+
+pub async fn scenarios() {
+    let n = 1000;
+    // 1. unbound, default settings, forwarding to the server 20 ms away.
+    let served = serve(n, Duration::from_millis(20)).await;
+    match tokio::task::block_in_place(|| Unbound::start(served.front.addr(), None)) {
+        Some(unbound) => tokio::task::block_in_place(|| {
+            measure(
+                "unbound forwarding to a server 20 ms away",
+                &unbound.addr.to_string(),
+                n,
+                &served,
+                RUNS.min(3),
+                "",
+            )
+        }),
+        None => {
+            println!("| unbound | skipped: unbound is not installed (apt-get install unbound) |")
+        }
+    }
+    drop(served);
+
+    // 2. A 20 ms path (10 ms each way) whose queue holds 100 datagrams, served at 20,000/s.
+    let served = serve(n, Duration::ZERO).await;
+    let shaper = Shaper::start(served.front.addr(), Duration::from_millis(10), 100, 20_000).await;
+    let dropped = shaper.dropped.clone();
+    tokio::task::block_in_place(|| {
+        measure(
+            "20 ms path, queue of 100 datagrams at 20,000/s",
+            &shaper.addr().to_string(),
+            n,
+            &served,
+            RUNS.min(3),
+            "",
+        )
+    });
+    println!(
+        "| (the path above) | {} datagrams dropped by the full queue over the runs |",
+        dropped.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    drop(shaper);
+    drop(served);
+
+    // 3. unbound rate-limiting its client to 1,000 queries/s (ip-ratelimit).
+    let n = 200;
+    let served = serve(n, Duration::ZERO).await;
+    match tokio::task::block_in_place(|| Unbound::start(served.front.addr(), Some(1000))) {
+        Some(unbound) => tokio::task::block_in_place(|| {
+            measure(
+                "unbound with ip-ratelimit: 1000",
+                &unbound.addr.to_string(),
+                n,
+                &served,
+                RUNS.min(3),
+                "",
+            )
+        }),
+        None => println!("| unbound ip-ratelimit | skipped: unbound is not installed |"),
+    }
+}

@@ -1,0 +1,114 @@
+//! A path with delay and a bounded queue, between the audit and a DNS server: each
+//! direction is a FIFO of at most `queue` datagrams served at `rate` datagrams per second,
+//! each delivered `delay` after it was queued; a datagram that finds the queue full is
+//! dropped, as a router's or a resolver's input queue drops it. Nothing else is changed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub struct Shaper {
+    addr: SocketAddr,
+    pub dropped: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Shaper {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(|t| t.abort());
+    }
+}
+
+/// A datagram waiting on the line: when it was queued, its bytes, where it goes, and the
+/// socket it leaves from.
+type Item = (Instant, Vec<u8>, SocketAddr, Arc<UdpSocket>);
+
+/// One direction: queued datagrams go out in order, each `delay` after it was queued and
+/// no faster than `rate` a second.
+fn line(
+    queue: usize,
+    rate: u32,
+    delay: Duration,
+) -> (mpsc::Sender<Item>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Item>(queue);
+    let service = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let task = tokio::spawn(async move {
+        let mut free_at = Instant::now();
+        while let Some((queued, bytes, to, socket)) = rx.recv().await {
+            let at = (queued + delay).max(free_at);
+            tokio::time::sleep_until(at).await;
+            let _ = socket.send_to(&bytes, to).await;
+            free_at = at + service;
+        }
+    });
+    (tx, task)
+}
+
+fn offer(q: &mpsc::Sender<Item>, item: Item, dropped: &AtomicU64) {
+    if q.try_send(item).is_err() {
+        dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Shaper {
+    /// In front of `upstream`; one-way `delay` each way.
+    pub async fn start(upstream: SocketAddr, delay: Duration, queue: usize, rate: u32) -> Shaper {
+        let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let addr = front.local_addr().unwrap();
+        let dropped = Arc::new(AtomicU64::new(0));
+        let (to_clients, back_task) = line(queue, rate, delay);
+        let (to_server, out_task) = line(queue, rate, delay);
+        let reader = {
+            let (front, dropped) = (front.clone(), dropped.clone());
+            tokio::spawn(async move {
+                // One upstream socket per client address, so that answers find their way
+                // back whatever the message IDs.
+                let mut upstreams: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
+                let mut buf = vec![0u8; 65_535];
+                while let Ok((n, from)) = front.recv_from(&mut buf).await {
+                    let socket = upstreams.entry(from).or_insert_with(|| {
+                        let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                        std.set_nonblocking(true).unwrap();
+                        let socket = Arc::new(UdpSocket::from_std(std).unwrap());
+                        let (reply_from, to_clients, dropped, front) = (
+                            socket.clone(),
+                            to_clients.clone(),
+                            dropped.clone(),
+                            front.clone(),
+                        );
+                        tokio::spawn(async move {
+                            let mut buf = vec![0u8; 65_535];
+                            while let Ok((n, _)) = reply_from.recv_from(&mut buf).await {
+                                offer(
+                                    &to_clients,
+                                    (Instant::now(), buf[..n].to_vec(), from, front.clone()),
+                                    &dropped,
+                                );
+                            }
+                        });
+                        socket
+                    });
+                    offer(
+                        &to_server,
+                        (Instant::now(), buf[..n].to_vec(), upstream, socket.clone()),
+                        &dropped,
+                    );
+                }
+            })
+        };
+        Shaper {
+            addr,
+            dropped,
+            tasks: vec![back_task, out_task, reader],
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}

@@ -1,0 +1,242 @@
+//! Congestion control per nameserver: a window of questions in flight that grows while
+//! answers come back and is halved on loss (AIMD, as TCP's Reno), so that `--concurrency`
+//! is a ceiling, not a burst. A path with ordinary buffers (a resolver's queue, a VPC
+//! resolver's packets-per-second cap) drops a burst; the window finds what it carries.
+//!
+//! A window alone cannot slow a client whose round trips are short (a rate-limiting
+//! resolver on the same network answers in 0.1 ms: two in flight is already 20,000 q/s), so
+//! a loss also sets a pace: sends are spaced to 90% of the rate at which answers came back
+//! since the last cut, and the pace then rises by one query per second per answer (AIMD
+//! on the rate, as on the window).
+
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Questions in flight to a server before anything is known about it.
+const INITIAL_WINDOW: f64 = 16.0;
+/// The window never closes below this.
+const MIN_WINDOW: f64 = 2.0;
+
+pub struct Window {
+    state: Mutex<State>,
+    room: Notify,
+    /// The most in flight, whatever the window (the sockets' receive buffers).
+    ceiling: f64,
+}
+
+struct State {
+    cwnd: f64,
+    ssthresh: f64,
+    in_flight: usize,
+    /// When the window was last cut: one cut per round trip, however many tries of that
+    /// round trip were lost (TCP's fast recovery does the same).
+    last_cut: Option<Instant>,
+    /// Answers and losses since `since` (the start, or the last cut): the delivered rate.
+    answers: u64,
+    lost: u64,
+    since: Instant,
+    active: bool,
+    /// Queries per second at most, once a loss was seen (None: unpaced).
+    pace: Option<f64>,
+    /// The earliest time the next query may go out under the pace.
+    next_send: Instant,
+}
+
+/// The slowest pace a loss can set (a resolver that answers nothing must not stall the run
+/// forever: the budget and the retries decide then).
+const MIN_PACE: f64 = 20.0;
+/// The share of tries lost between two cuts above which the server is taken to be
+/// rate-limiting (random loss on a path is rarely this high).
+const HEAVY_LOSS: f64 = 0.5;
+
+impl Window {
+    pub fn new(ceiling: usize) -> Window {
+        let ceiling = (ceiling as f64).max(MIN_WINDOW);
+        Window {
+            state: Mutex::new(State {
+                cwnd: INITIAL_WINDOW.min(ceiling),
+                ssthresh: ceiling,
+                in_flight: 0,
+                last_cut: None,
+                answers: 0,
+                lost: 0,
+                since: Instant::now(),
+                active: false,
+                pace: None,
+                next_send: Instant::now(),
+            }),
+            room: Notify::new(),
+            ceiling,
+        }
+    }
+
+    /// Waits for room in the window. The permit must be settled with [`Permit::answered`]
+    /// or [`Permit::lost`]; dropped unsettled (a cancelled lookup), it only frees its place.
+    pub async fn acquire(&self) -> Permit<'_> {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            // The guard stays in this block: nothing is awaited while it is held.
+            let granted = {
+                let mut s = self.state.lock().expect("dns window lock");
+                if !s.active {
+                    // The delivered rate is measured from the first question, not from
+                    // when the client was made.
+                    s.active = true;
+                    s.since = Instant::now();
+                }
+                if (s.in_flight as f64) < s.cwnd.floor().max(1.0) {
+                    s.in_flight += 1;
+                    let more = (s.in_flight as f64) < s.cwnd.floor();
+                    // Under a pace, take the next send slot.
+                    let slot = s.pace.map(|pace| {
+                        let at = s.next_send.max(Instant::now());
+                        s.next_send = at + Duration::from_secs_f64(1.0 / pace);
+                        at
+                    });
+                    Some((more, slot))
+                } else {
+                    None
+                }
+            };
+            if let Some((more, slot)) = granted {
+                if more {
+                    // Pass the baton: another waiter may fit too.
+                    self.room.notify_one();
+                }
+                let permit = Permit {
+                    window: self,
+                    settled: false,
+                };
+                if let Some(at) = slot {
+                    tokio::time::sleep_until(at).await;
+                }
+                return permit;
+            }
+            notified.await;
+        }
+    }
+
+    /// The window now.
+    #[cfg(test)]
+    pub fn size(&self) -> f64 {
+        self.state.lock().expect("dns window lock").cwnd
+    }
+
+    fn release(&self, change: impl FnOnce(&mut State)) {
+        {
+            let mut s = self.state.lock().expect("dns window lock");
+            s.in_flight = s.in_flight.saturating_sub(1);
+            change(&mut s);
+        }
+        self.room.notify_one();
+    }
+}
+
+pub struct Permit<'a> {
+    window: &'a Window,
+    settled: bool,
+}
+
+impl Permit<'_> {
+    /// An answer came back: slow start below the threshold (+1 per answer, doubling per
+    /// round trip), then +1 per window of answers.
+    pub fn answered(mut self) {
+        self.settled = true;
+        let ceiling = self.window.ceiling;
+        self.window.release(|s| {
+            s.cwnd += if s.cwnd < s.ssthresh {
+                1.0
+            } else {
+                1.0 / s.cwnd
+            };
+            s.cwnd = s.cwnd.min(ceiling);
+            s.answers += 1;
+            if let Some(pace) = &mut s.pace {
+                // +1 q/s per 20 answers: ~5% a second, probing up to the limit again.
+                *pace += 0.05;
+            }
+        });
+    }
+
+    /// No answer in time: halve the window, at most once per `round_trip`.
+    pub fn lost(mut self, round_trip: Duration) {
+        self.settled = true;
+        self.window.release(|s| {
+            s.lost += 1;
+            let now = Instant::now();
+            if s.last_cut
+                .is_none_or(|t| now.duration_since(t) >= round_trip)
+            {
+                s.ssthresh = (s.cwnd / 2.0).max(MIN_WINDOW);
+                s.cwnd = s.ssthresh;
+                s.last_cut = Some(now);
+                // Heavy loss since the last cut is a rate being exceeded (a limiter drops
+                // most of what is over it), not a lossy path: pace at 90% of what was
+                // delivered meanwhile.
+                let elapsed = now.duration_since(s.since).as_secs_f64();
+                let share = s.lost as f64 / (s.lost + s.answers).max(1) as f64;
+                if elapsed > 0.0 && s.lost + s.answers >= 20 && share > HEAVY_LOSS {
+                    s.pace = Some((s.answers as f64 / elapsed * 0.9).max(MIN_PACE));
+                }
+                s.answers = 0;
+                s.lost = 0;
+                s.since = now;
+            }
+        });
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.window.release(|_| {});
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_window_grows_with_answers_and_halves_on_loss() {
+        let w = Window::new(1024);
+        assert_eq!(w.size(), INITIAL_WINDOW);
+        for _ in 0..16 {
+            w.acquire().await.answered();
+        }
+        assert_eq!(w.size(), 32.0, "slow start: +1 per answer");
+        w.acquire().await.lost(Duration::from_secs(1));
+        assert_eq!(w.size(), 16.0);
+        // A second loss within the same round trip does not cut again.
+        w.acquire().await.lost(Duration::from_secs(1));
+        assert_eq!(w.size(), 16.0);
+        // Above the threshold: +1/cwnd per answer.
+        w.acquire().await.answered();
+        assert!((w.size() - 16.0625).abs() < 1e-9, "{}", w.size());
+        // Never below the floor.
+        for _ in 0..10 {
+            w.acquire().await.lost(Duration::ZERO);
+        }
+        assert_eq!(w.size(), MIN_WINDOW);
+    }
+
+    #[tokio::test]
+    async fn no_more_than_the_window_is_in_flight() {
+        let w = std::sync::Arc::new(Window::new(4));
+        let held: Vec<_> = futures::future::join_all((0..4).map(|_| w.acquire())).await;
+        // Full: the next waits until one is settled.
+        let next = tokio::time::timeout(Duration::from_millis(50), w.acquire()).await;
+        assert!(
+            next.is_err(),
+            "a fifth question went out with a window of 4"
+        );
+        drop(held);
+        let next = tokio::time::timeout(Duration::from_millis(500), w.acquire()).await;
+        assert!(next.is_ok());
+    }
+}
