@@ -50,6 +50,9 @@ const MIN_PACE: f64 = 20.0;
 /// The share of tries lost between two cuts above which the server is taken to be
 /// rate-limiting (random loss on a path is rarely this high).
 const HEAVY_LOSS: f64 = 0.5;
+/// A window this small still losing heavily is sending too fast for a rate limit (its
+/// round trips are short), so a pace is set.
+const PACED_WINDOW: f64 = 8.0;
 
 impl Window {
     pub fn new(ceiling: usize) -> Window {
@@ -107,14 +110,14 @@ impl Window {
                     // Pass the baton: another waiter may fit too.
                     self.room.notify_one();
                 }
-                let permit = Permit {
-                    window: self,
-                    settled: false,
-                };
                 if let Some(at) = slot {
                     tokio::time::sleep_until(at).await;
                 }
-                return permit;
+                return Permit {
+                    window: self,
+                    settled: false,
+                    sent: Instant::now(),
+                };
             }
             notified.await;
         }
@@ -139,6 +142,9 @@ impl Window {
 pub struct Permit<'a> {
     window: &'a Window,
     settled: bool,
+    /// When the try went out: a loss of a try sent before the last cut belongs to the
+    /// congestion that cut answered (TCP's recovery point), and does not cut again.
+    sent: Instant,
 }
 
 impl Permit<'_> {
@@ -156,20 +162,22 @@ impl Permit<'_> {
             s.cwnd = s.cwnd.min(ceiling);
             s.answers += 1;
             if let Some(pace) = &mut s.pace {
-                // +1 q/s per 20 answers: ~5% a second, probing up to the limit again.
-                *pace += 0.05;
+                // +1 q/s per 5 answers: ~20% a second, probing up to the limit again.
+                *pace += 0.2;
             }
         });
     }
 
-    /// No answer in time: halve the window, at most once per `round_trip`.
+    /// No answer in time: halve the window, once per congestion event (tries sent after
+    /// the last cut), and at most once per `round_trip`.
     pub fn lost(mut self, round_trip: Duration) {
         self.settled = true;
+        let sent = self.sent;
         self.window.release(|s| {
             s.lost += 1;
             let now = Instant::now();
             if s.last_cut
-                .is_none_or(|t| now.duration_since(t) >= round_trip)
+                .is_none_or(|t| sent > t && now.duration_since(t) >= round_trip)
             {
                 s.ssthresh = (s.cwnd / 2.0).max(MIN_WINDOW);
                 s.cwnd = s.ssthresh;
@@ -179,7 +187,10 @@ impl Permit<'_> {
                 // delivered meanwhile.
                 let elapsed = now.duration_since(s.since).as_secs_f64();
                 let share = s.lost as f64 / (s.lost + s.answers).max(1) as f64;
-                if elapsed > 0.0 && s.lost + s.answers >= 20 && share > HEAVY_LOSS {
+                // Only a small window can be too fast on its own: a large one overshooting
+                // in slow start is cut, not paced.
+                let small = s.cwnd <= PACED_WINDOW;
+                if elapsed > 0.0 && small && s.lost + s.answers >= 20 && share > HEAVY_LOSS {
                     s.pace = Some((s.answers as f64 / elapsed * 0.9).max(MIN_PACE));
                 }
                 s.answers = 0;
