@@ -2,6 +2,7 @@
 
 use super::Outcome;
 use crate::cli::settings::DnsSettings;
+use crate::dns::places::Places;
 use crate::dns::{Dns, DnsConfig};
 use crate::domain_audit::{audit_domain, millis};
 use crate::report::Report;
@@ -9,6 +10,10 @@ use crate::report::render::{self, Format};
 use futures::StreamExt;
 use std::io::Write;
 use std::time::Instant;
+
+/// How many domains, in units of `--concurrency`, input order may keep waiting behind the
+/// first unfinished one.
+const REORDER: usize = 4;
 
 pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Result<Outcome> {
     let started = Instant::now();
@@ -27,10 +32,15 @@ pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Res
     let jsonl = output.format == Format::Jsonl;
 
     // Each domain is its own task (on a multi-threaded runtime, audits and their JSON lines
-    // would spread over its threads); `buffered` keeps input order while up to `concurrency` domains are
-    // in flight, which also bounds the memory held by finished reports waiting their turn.
+    // would spread over its threads). Up to `concurrency` domains are audited at once (their
+    // `places`; one waiting on a retransmission gives its place away meanwhile), and
+    // `buffered` keeps input order over a longer run of domains, so that one slow domain does
+    // not stop the others from starting: finished reports wait their turn, at most
+    // `REORDER` × `concurrency` domains are under way.
+    let places = std::sync::Arc::new(Places::new(settings.concurrency));
     let mut results = futures::stream::iter(settings.domains.iter().cloned())
         .map(|domain| {
+            let places = places.clone();
             let dns = dns.clone();
             let checks = settings.checks_for(&domain);
             let policy = policy.clone();
@@ -38,14 +48,14 @@ pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Res
             // and its report a large value, and tokio moves both by value several times
             // (spawn, the task cell, polling, reading the output): ~8% of the instructions.
             tokio::spawn(Box::pin(async move {
-                let mut report = audit_domain(&dns, &domain, &checks).await;
+                let mut report = places.run(audit_domain(&dns, &domain, &checks)).await;
                 dns.retire(&domain);
                 policy.apply(&mut report);
                 let line = jsonl.then(|| render::render_jsonl_line(&report));
                 Box::new((report, line))
             }))
         })
-        .buffered(settings.concurrency);
+        .buffered(settings.concurrency.max(1) * REORDER);
 
     while let Some(done) = results.next().await {
         let (domain_report, line) = match done {

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod name;
 mod network;
 mod overlay;
+pub mod places;
 pub mod reverse;
 pub mod server;
 pub mod types;

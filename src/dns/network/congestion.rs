@@ -5,9 +5,11 @@
 //!
 //! A window alone cannot slow a client whose round trips are short (a rate-limiting
 //! resolver on the same network answers in 0.1 ms: two in flight is already 20,000 q/s), so
-//! a loss also sets a pace: sends are spaced to 90% of the rate at which answers came back
-//! since the last cut, and the pace then rises by one query per second per answer (AIMD
-//! on the rate, as on the window).
+//! heavy loss also sets a pace: sends are spaced to 90% of the rate at which answers came
+//! back over the last second or more (rate limits count per second: unbound's
+//! `ip-ratelimit`, dnsdist's QPS rules, a VPC resolver's packets per second; a shorter
+//! measure sees the whole budget or none of it), at most halving the pace at once, and the
+//! pace then rises by 5% a second (AIMD on the rate, as on the window).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -33,7 +35,8 @@ struct State {
     /// When the window was last cut: one cut per round trip, however many tries of that
     /// round trip were lost (TCP's fast recovery does the same).
     last_cut: Option<Instant>,
-    /// Answers and losses since `since` (the start, or the last cut): the delivered rate.
+    /// Answers and losses since `since` (the start, or the last measure of the pace): the
+    /// delivered rate.
     answers: u64,
     lost: u64,
     since: Instant,
@@ -47,9 +50,13 @@ struct State {
 /// The slowest pace a loss can set (a resolver that answers nothing must not stall the run
 /// forever: the budget and the retries decide then).
 const MIN_PACE: f64 = 20.0;
-/// The share of tries lost between two cuts above which the server is taken to be
+/// The share of tries lost over a measure above which the server is taken to be
 /// rate-limiting (random loss on a path is rarely this high).
-const HEAVY_LOSS: f64 = 0.5;
+const HEAVY_LOSS: f64 = 0.25;
+/// The shortest time the delivered rate is measured over before it sets a pace.
+const PACE_MEASURE: Duration = Duration::from_secs(1);
+/// A measure this old without a loss is started afresh (the rate it saw is history).
+const PACE_MEASURE_STALE: Duration = Duration::from_secs(3);
 /// A window this small still losing heavily is sending too fast for a rate limit (its
 /// round trips are short), so a pace is set.
 const PACED_WINDOW: f64 = 8.0;
@@ -162,8 +169,16 @@ impl Permit<'_> {
             s.cwnd = s.cwnd.min(ceiling);
             s.answers += 1;
             if let Some(pace) = &mut s.pace {
-                // +1 q/s per 5 answers: ~20% a second, probing up to the limit again.
-                *pace += 0.2;
+                // +1 q/s per 20 answers: ~5% a second, probing up to the limit again.
+                *pace += 0.05;
+            }
+            if s.answers % 64 == 0 {
+                let now = Instant::now();
+                if now.duration_since(s.since) >= PACE_MEASURE_STALE {
+                    s.answers = 0;
+                    s.lost = 0;
+                    s.since = now;
+                }
             }
         });
     }
@@ -182,16 +197,18 @@ impl Permit<'_> {
                 s.ssthresh = (s.cwnd / 2.0).max(MIN_WINDOW);
                 s.cwnd = s.ssthresh;
                 s.last_cut = Some(now);
-                // Heavy loss since the last cut is a rate being exceeded (a limiter drops
-                // most of what is over it), not a lossy path: pace at 90% of what was
-                // delivered meanwhile.
-                let elapsed = now.duration_since(s.since).as_secs_f64();
+            }
+            // Heavy loss over a second or more is a rate being exceeded (a limiter drops
+            // most of what is over it), not a lossy path: pace at 90% of what was delivered.
+            let elapsed = now.duration_since(s.since);
+            if elapsed >= PACE_MEASURE {
                 let share = s.lost as f64 / (s.lost + s.answers).max(1) as f64;
                 // Only a small window can be too fast on its own: a large one overshooting
                 // in slow start is cut, not paced.
-                let small = s.cwnd <= PACED_WINDOW;
-                if elapsed > 0.0 && small && s.lost + s.answers >= 20 && share > HEAVY_LOSS {
-                    s.pace = Some((s.answers as f64 / elapsed * 0.9).max(MIN_PACE));
+                if s.cwnd <= PACED_WINDOW && s.lost + s.answers >= 20 && share > HEAVY_LOSS {
+                    let delivered = s.answers as f64 / elapsed.as_secs_f64() * 0.9;
+                    let floor = s.pace.map_or(MIN_PACE, |p| (p / 2.0).max(MIN_PACE));
+                    s.pace = Some(delivered.max(floor));
                 }
                 s.answers = 0;
                 s.lost = 0;

@@ -2,6 +2,7 @@
 //! rotation and the TCP retry of a truncated answer.
 
 use super::{Network, QUEUE_BOUND, rcode_name, rtt};
+use crate::dns::places;
 use crate::dns::types::Outcome;
 use crate::dns::wire::Response;
 use hickory_resolver::proto::op::ResponseCode;
@@ -22,6 +23,23 @@ impl Network {
         name: &str,
         qtype: RecordType,
         deadline: Instant,
+    ) -> Result<Response, Outcome> {
+        let mut aside = false;
+        let result = self.tries(name, qtype, deadline, &mut aside).await;
+        if aside {
+            places::step_back();
+        }
+        result
+    }
+
+    /// The tries of [`Network::exchange`]; `aside` is set when a lost try gave the domain's
+    /// place away while this lookup waits for its retransmission.
+    async fn tries(
+        &self,
+        name: &str,
+        qtype: RecordType,
+        deadline: Instant,
+        aside: &mut bool,
     ) -> Result<Response, Outcome> {
         if let Some(why) = &self.unreachable {
             return Err(Outcome::Error {
@@ -87,6 +105,9 @@ impl Network {
                     Err(_) => {
                         self.counters.lost.fetch_add(1, Ordering::Relaxed);
                         permit.lost(round_trip);
+                        if !*aside {
+                            *aside = places::step_aside();
+                        }
                         continue;
                     }
                 };

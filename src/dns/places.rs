@@ -1,0 +1,195 @@
+//! A domain's place among the domains audited at once (`--concurrency`). A domain whose
+//! lookup lost a try waits for the retransmission (250 ms or more) doing nothing else: it
+//! gives its place to the next domain meanwhile, and takes a place again, if one is free,
+//! when that lookup is over. Without this a resolver that drops a quarter of the queries (a rate limit) leaves
+//! most places held by waiting domains: measured, 200 domains through unbound's
+//! `ip-ratelimit: 1000` took 16 s at `--concurrency 32` against 5 s at 128.
+//!
+//! The place travels with the domain's task (a task-local), so the DNS client finds it
+//! without every lookup carrying it; a lookup outside [`Places::run`] has none and nothing
+//! happens.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+pub struct Places(Arc<Semaphore>);
+
+struct Place {
+    places: Arc<Semaphore>,
+    /// The domain's lookups waiting on a retransmission now.
+    aside: Cell<usize>,
+    /// Whether the domain holds a place (a permit, forgotten and given back by hand).
+    held: Cell<bool>,
+}
+
+tokio::task_local! {
+    static PLACE: Place;
+}
+
+async fn take(places: &Semaphore) {
+    // The semaphore is never closed, so the permit always comes.
+    if let Ok(permit) = places.acquire().await {
+        permit.forget();
+    }
+}
+
+impl Places {
+    pub fn new(n: usize) -> Places {
+        Places(Arc::new(Semaphore::new(n.max(1))))
+    }
+
+    /// Runs `audit` once a place is free, holding the place while it is not stepped aside.
+    pub async fn run<F: Future>(&self, audit: F) -> F::Output {
+        let places = self.0.clone();
+        take(&places).await;
+        let place = Place {
+            places,
+            aside: Cell::new(0),
+            held: Cell::new(true),
+        };
+        PLACE
+            .scope(place, async {
+                let out = audit.await;
+                let _ = PLACE.try_with(|p| {
+                    if p.held.replace(false) {
+                        p.places.add_permits(1);
+                    }
+                });
+                out
+            })
+            .await
+    }
+
+    /// Places free now (for tests).
+    pub fn free(&self) -> usize {
+        self.0.available_permits()
+    }
+}
+
+/// A try of one of the domain's lookups went unanswered: the first such lookup gives the
+/// domain's place away. True when the caller owes a [`step_back`].
+pub fn step_aside() -> bool {
+    PLACE
+        .try_with(|p| {
+            let before = p.aside.replace(p.aside.get() + 1);
+            if before == 0 && p.held.replace(false) {
+                p.places.add_permits(1);
+            }
+        })
+        .is_ok()
+}
+
+/// The lookup that stepped aside is over: the last one back takes a place again if one is
+/// free, and otherwise finishes without one. It never waits for a place: other domains may
+/// be waiting for this very lookup (lookups are shared between domains), and they hold the
+/// places it would wait for. The domains under way stay bounded by the caller's order buffer.
+pub fn step_back() {
+    let _ = PLACE.try_with(|p| {
+        let left = p.aside.get().saturating_sub(1);
+        p.aside.set(left);
+        if left == 0
+            && !p.held.get()
+            && let Ok(permit) = p.places.try_acquire()
+        {
+            permit.forget();
+            p.held.set(true);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_waiting_domain_gives_its_place_and_takes_one_back() {
+        let places = Places::new(1);
+        let out = places
+            .run(async {
+                assert!(step_aside());
+                assert_eq!(places.free(), 1, "a waiting domain holds no place");
+                // A second lookup of the same domain waiting too gives nothing more.
+                assert!(step_aside());
+                assert_eq!(places.free(), 1);
+                step_back();
+                assert_eq!(places.free(), 1, "one lookup still waits");
+                step_back();
+                assert_eq!(places.free(), 0, "back in its place");
+                7
+            })
+            .await;
+        assert_eq!(out, 7);
+        assert_eq!(places.free(), 1, "a finished domain leaves its place");
+    }
+
+    #[tokio::test]
+    async fn another_domain_runs_while_one_waits() {
+        let places = std::sync::Arc::new(Places::new(1));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let places = places.clone();
+            tokio::spawn(async move {
+                places
+                    .run(async {
+                        step_aside();
+                        // Waits for the second domain, which could not start without the place.
+                        rx.await.unwrap();
+                        step_back();
+                    })
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        let second = places.clone();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            second.run(async { tx.send(()).unwrap() }),
+        )
+        .await
+        .expect("the second domain got the place the first gave away");
+        first.await.unwrap();
+        assert_eq!(places.free(), 1);
+    }
+
+    #[tokio::test]
+    async fn coming_back_never_waits_for_a_place() {
+        // The first domain's lookup may be what the domain now in its place waits for
+        // (lookups are shared): coming back must not wait, or both wait for ever.
+        let places = std::sync::Arc::new(Places::new(1));
+        let (gave, gave_rx) = tokio::sync::oneshot::channel::<()>();
+        let (back, back_rx) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let places = places.clone();
+            tokio::spawn(async move {
+                places
+                    .run(async {
+                        step_aside();
+                        gave.send(()).unwrap();
+                        back_rx.await.unwrap();
+                        // The second domain holds the only place: go on without one.
+                        step_back();
+                    })
+                    .await
+            })
+        };
+        gave_rx.await.unwrap();
+        places
+            .run(async {
+                back.send(()).unwrap();
+                tokio::time::timeout(std::time::Duration::from_secs(5), first)
+                    .await
+                    .expect("the first domain finished while the second held the place")
+                    .unwrap();
+            })
+            .await;
+        assert_eq!(places.free(), 1, "no place lost, none made");
+    }
+
+    #[test]
+    fn outside_a_place_nothing_happens() {
+        assert!(!step_aside());
+        step_back();
+    }
+}
