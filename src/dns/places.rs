@@ -40,17 +40,36 @@ impl Places {
         Places(Arc::new(Semaphore::new(n.max(1))))
     }
 
-    /// Runs `audit` once a place is free, holding the place while it is not stepped aside.
-    pub async fn run<F: Future>(&self, audit: F) -> F::Output {
-        let places = self.0.clone();
-        take(&places).await;
-        let place = Place {
-            places,
+    /// Waits for a free place: the caller then starts the domain with [`Entry::run`]. (Taken
+    /// before the domain's task is made, so that domains waiting for a place cost nothing.)
+    pub async fn enter(&self) -> Entry {
+        take(&self.0).await;
+        Entry(Place {
+            places: self.0.clone(),
             aside: Cell::new(0),
             held: Cell::new(true),
-        };
+        })
+    }
+
+    /// Runs `audit` once a place is free, holding the place while it is not stepped aside.
+    pub async fn run<F: Future>(&self, audit: F) -> F::Output {
+        self.enter().await.run(audit).await
+    }
+
+    /// Places free now (for tests).
+    pub fn free(&self) -> usize {
+        self.0.available_permits()
+    }
+}
+
+/// A place taken, not yet used.
+pub struct Entry(Place);
+
+impl Entry {
+    /// Runs `audit` in this place; the place is left when it finishes.
+    pub async fn run<F: Future>(self, audit: F) -> F::Output {
         PLACE
-            .scope(place, async {
+            .scope(self.0, async {
                 let out = audit.await;
                 let _ = PLACE.try_with(|p| {
                     if p.held.replace(false) {
@@ -60,11 +79,6 @@ impl Places {
                 out
             })
             .await
-    }
-
-    /// Places free now (for tests).
-    pub fn free(&self) -> usize {
-        self.0.available_permits()
     }
 }
 

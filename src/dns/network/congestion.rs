@@ -16,8 +16,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Questions in flight to a server before anything is known about it.
-const INITIAL_WINDOW: f64 = 16.0;
+/// Questions in flight to a server before anything is known about it: a domain's first round
+/// is ~27 questions (the DKIM selectors at once), and two domains' must fit, or one domain
+/// alone takes an extra round trip (measured: 84 ms instead of 64 at 20 ms with 16).
+const INITIAL_WINDOW: f64 = 64.0;
 /// The window never closes below this.
 const MIN_WINDOW: f64 = 2.0;
 
@@ -237,15 +239,21 @@ mod tests {
         for _ in 0..16 {
             w.acquire().await.answered();
         }
-        assert_eq!(w.size(), 32.0, "slow start: +1 per answer");
+        let grown = INITIAL_WINDOW + 16.0;
+        assert_eq!(w.size(), grown, "slow start: +1 per answer");
         w.acquire().await.lost(Duration::from_secs(1));
-        assert_eq!(w.size(), 16.0);
+        let half = grown / 2.0;
+        assert_eq!(w.size(), half);
         // A second loss within the same round trip does not cut again.
         w.acquire().await.lost(Duration::from_secs(1));
-        assert_eq!(w.size(), 16.0);
+        assert_eq!(w.size(), half);
         // Above the threshold: +1/cwnd per answer.
         w.acquire().await.answered();
-        assert!((w.size() - 16.0625).abs() < 1e-9, "{}", w.size());
+        assert!(
+            (w.size() - (half + 1.0 / half)).abs() < 1e-9,
+            "{}",
+            w.size()
+        );
         // Never below the floor.
         for _ in 0..10 {
             w.acquire().await.lost(Duration::ZERO);
