@@ -74,21 +74,7 @@ fn tool_says(dir: &TempDir, port: u16, ca_pem: Option<&str>, env: &[(&str, &str)
     }
     let path = dir.path().join("config.json");
     std::fs::write(&path, cfg.to_string()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
-        .args(["smtp", "--config"])
-        .arg(&path)
-        .args([
-            "--pass-env",
-            PASS_VAR,
-            "--format",
-            "json",
-            "--offline",
-            "--zone",
-        ])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
-        .env(PASS_VAR, PASS)
-        .env_remove("NODE_EXTRA_CA_CERTS")
-        .env_remove("NODE_OPTIONS")
+    let out = common::smtp_offline(&path, PASS_VAR, PASS)
         .envs(env.iter().copied())
         .output()
         .unwrap();

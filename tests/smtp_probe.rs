@@ -102,22 +102,8 @@ impl World {
     ) -> (i32, Value) {
         let path = self.dir.path().join(format!("config-{}.json", rand_tag()));
         std::fs::write(&path, serde_json::to_vec_pretty(cfg).unwrap()).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_mailpreflight"))
-            .args(["smtp", "--config"])
-            .arg(&path)
-            .args([
-                "--pass-env",
-                PASS_VAR,
-                "--format",
-                "json",
-                "--offline",
-                "--zone",
-            ])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
+        let out = common::smtp_offline(&path, PASS_VAR, password)
             .args(extra_args)
-            .env(PASS_VAR, password)
-            .env_remove("NODE_EXTRA_CA_CERTS")
-            .env_remove("NODE_OPTIONS")
             .envs(env.iter().copied())
             .output()
             .expect("run mailpreflight");

@@ -124,3 +124,25 @@ pub fn documented_severities(code: &mailpreflight::report::CodeInfo) -> Vec<&'st
         .chain(code.contexts.iter().map(|c| c.severity.as_str()))
         .collect()
 }
+
+/// `mailpreflight smtp --config CONFIG` offline against the demo zone, the password in
+/// `pass_var`, JSON out, and none of the Node trust settings of the environment the tests
+/// run in (the caller adds its own): the probe tests' one way to run the binary.
+pub fn smtp_offline(config: &std::path::Path, pass_var: &str, password: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailpreflight"));
+    cmd.args(["smtp", "--config"])
+        .arg(config)
+        .args([
+            "--pass-env",
+            pass_var,
+            "--format",
+            "json",
+            "--offline",
+            "--zone",
+        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/zones/demo"))
+        .env(pass_var, password)
+        .env_remove("NODE_EXTRA_CA_CERTS")
+        .env_remove("NODE_OPTIONS");
+    cmd
+}
