@@ -1,12 +1,12 @@
 //! A domain's place among the domains audited at once (`--concurrency`). A domain whose
 //! lookup lost a try waits for the retransmission (250 ms or more) doing nothing else: it
 //! gives its place to the next domain meanwhile, and takes a place again, if one is free,
-//! when that lookup is over. Without this a resolver that drops a quarter of the queries (a rate limit) leaves
-//! most places held by waiting domains: measured, 200 domains through unbound's
-//! `ip-ratelimit: 1000` took 16 s at `--concurrency 32` against 5 s at 128.
+//! when that lookup is over. Without this a resolver that drops a quarter of the queries (a
+//! rate limit) leaves most places held by waiting domains: measured, 200 domains through
+//! unbound's `ip-ratelimit: 1000` took 16 s at `--concurrency 32` against 5 s at 128.
 //!
 //! The place travels with the domain's task (a task-local), so the DNS client finds it
-//! without every lookup carrying it; a lookup outside [`Places::run`] has none and nothing
+//! without every lookup carrying it; a lookup outside [`Entry::run`] has none and nothing
 //! happens.
 
 use std::cell::Cell;
@@ -22,6 +22,16 @@ struct Place {
     aside: Cell<usize>,
     /// Whether the domain holds a place (a permit, forgotten and given back by hand).
     held: Cell<bool>,
+}
+
+impl Drop for Place {
+    /// The domain is over (finished, cancelled or panicked): its place, if it holds one, is
+    /// free again.
+    fn drop(&mut self) {
+        if self.held.get() {
+            self.places.add_permits(1);
+        }
+    }
 }
 
 tokio::task_local! {
@@ -51,12 +61,8 @@ impl Places {
         })
     }
 
-    /// Runs `audit` once a place is free, holding the place while it is not stepped aside.
-    pub async fn run<F: Future>(&self, audit: F) -> F::Output {
-        self.enter().await.run(audit).await
-    }
-
-    /// Places free now (for tests).
+    /// Places free now.
+    #[cfg(test)]
     pub fn free(&self) -> usize {
         self.0.available_permits()
     }
@@ -66,19 +72,10 @@ impl Places {
 pub struct Entry(Place);
 
 impl Entry {
-    /// Runs `audit` in this place; the place is left when it finishes.
+    /// Runs `audit` in this place, holding it while not stepped aside; the place is left
+    /// when `audit` ends, however it ends.
     pub async fn run<F: Future>(self, audit: F) -> F::Output {
-        PLACE
-            .scope(self.0, async {
-                let out = audit.await;
-                let _ = PLACE.try_with(|p| {
-                    if p.held.replace(false) {
-                        p.places.add_permits(1);
-                    }
-                });
-                out
-            })
-            .await
+        PLACE.scope(self.0, audit).await
     }
 }
 
@@ -121,6 +118,8 @@ mod tests {
     async fn a_waiting_domain_gives_its_place_and_takes_one_back() {
         let places = Places::new(1);
         let out = places
+            .enter()
+            .await
             .run(async {
                 assert!(step_aside());
                 assert_eq!(places.free(), 1, "a waiting domain holds no place");
@@ -139,35 +138,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn another_domain_runs_while_one_waits() {
-        let places = std::sync::Arc::new(Places::new(1));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let first = {
-            let places = places.clone();
-            tokio::spawn(async move {
-                places
-                    .run(async {
-                        step_aside();
-                        // Waits for the second domain, which could not start without the place.
-                        rx.await.unwrap();
-                        step_back();
-                    })
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
-        let second = places.clone();
-        tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            second.run(async { tx.send(()).unwrap() }),
-        )
-        .await
-        .expect("the second domain got the place the first gave away");
-        first.await.unwrap();
-        assert_eq!(places.free(), 1);
-    }
-
-    #[tokio::test]
     async fn coming_back_never_waits_for_a_place() {
         // The first domain's lookup may be what the domain now in its place waits for
         // (lookups are shared): coming back must not wait, or both wait for ever.
@@ -178,6 +148,8 @@ mod tests {
             let places = places.clone();
             tokio::spawn(async move {
                 places
+                    .enter()
+                    .await
                     .run(async {
                         step_aside();
                         gave.send(()).unwrap();
@@ -189,7 +161,11 @@ mod tests {
             })
         };
         gave_rx.await.unwrap();
-        places
+        // With one place, the second domain starts only because the first gave it away.
+        let second = tokio::time::timeout(std::time::Duration::from_secs(5), places.enter())
+            .await
+            .expect("the second domain got the place the first gave away");
+        second
             .run(async {
                 back.send(()).unwrap();
                 tokio::time::timeout(std::time::Duration::from_secs(5), first)
@@ -199,6 +175,23 @@ mod tests {
             })
             .await;
         assert_eq!(places.free(), 1, "no place lost, none made");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_domain_leaves_its_place() {
+        let places = Places::new(1);
+        let entry = places.enter().await;
+        let audit = entry.run(std::future::pending::<()>());
+        // Polled once, then dropped: the lookup's task was cancelled.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(10), audit)
+                .await
+                .is_err()
+        );
+        assert_eq!(places.free(), 1);
+        // And an entry never run leaves it too.
+        drop(places.enter().await);
+        assert_eq!(places.free(), 1);
     }
 
     #[test]
