@@ -269,19 +269,19 @@ impl Dns {
         let i = &self.inner;
         let lookups = i.lookups.load(Ordering::Relaxed);
         let upstream = i.upstream.load(Ordering::Relaxed);
-        let counter = |f: fn(&network::Counters) -> &AtomicU64| {
-            i.network
-                .as_ref()
-                .map_or(0, |n| f(n.counters()).load(Ordering::Relaxed))
-        };
+        let counters = i
+            .network
+            .as_ref()
+            .map(network::Network::counters)
+            .unwrap_or_default();
         DnsStats {
             lookups,
             upstream,
             cache_hits: lookups.saturating_sub(upstream),
             duplicates: i.duplicates.load(Ordering::Relaxed),
-            sent: counter(|c| &c.sent),
-            retransmissions: counter(|c| &c.retransmissions),
-            lost: counter(|c| &c.lost),
+            sent: counters.sent,
+            retransmissions: counters.retransmissions,
+            lost: counters.lost,
         }
     }
 

@@ -58,7 +58,6 @@ const MAX_CNAME_HOPS: usize = 8;
 
 pub struct Network {
     servers: Vec<Server>,
-    counters: Counters,
     /// Why no server can be asked at all (no nameserver configured, or none whose socket
     /// could be opened): every question then fails at once with this message.
     unreachable: Option<String>,
@@ -72,19 +71,20 @@ struct Server {
     /// namespace with only loopback): its questions fail at once, as an outcome.
     unusable: Option<String>,
     next: AtomicUsize,
+    /// The congestion window and the measured round trips.
     window: congestion::Window,
-    rtt: Mutex<rtt::RttEstimator>,
 }
 
-/// What the network did over a run (see [`super::DnsStats`]).
-#[derive(Default)]
+/// What the network did over a run (see [`super::DnsStats`]): counted per server under its
+/// window's lock, which each try takes anyway (shared atomics cost more on two threads).
+#[derive(Clone, Copy, Default)]
 pub struct Counters {
     /// UDP tries sent (first tries and retransmissions).
-    pub sent: AtomicU64,
+    pub sent: u64,
     /// Tries sent again after an earlier one got no answer in time.
-    pub retransmissions: AtomicU64,
+    pub retransmissions: u64,
     /// Tries that got no answer before their retransmission timeout.
-    pub lost: AtomicU64,
+    pub lost: u64,
 }
 
 /// One connected UDP socket and the questions waiting on it.
@@ -180,14 +180,23 @@ impl Network {
         }
         Network {
             servers,
-            counters: Counters::default(),
             unreachable,
             attempts: config.attempts.max(1),
         }
     }
 
-    pub fn counters(&self) -> &Counters {
-        &self.counters
+    /// What went out and came back, over every server.
+    pub fn counters(&self) -> Counters {
+        self.servers
+            .iter()
+            .fold(Counters::default(), |sum, server| {
+                let t = server.window.totals();
+                Counters {
+                    sent: sum.sent + t.sent,
+                    retransmissions: sum.retransmissions + t.retransmissions,
+                    lost: sum.lost + t.lost,
+                }
+            })
     }
 
     /// Why no nameserver can be asked at all, if so.
@@ -309,7 +318,6 @@ impl Server {
             unusable,
             next: AtomicUsize::new(0),
             window: congestion::Window::new(ceiling),
-            rtt: Mutex::new(rtt::RttEstimator::default()),
         }
     }
 

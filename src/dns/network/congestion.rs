@@ -11,6 +11,7 @@
 //! measure sees the whole budget or none of it), at most halving the pace at once, and the
 //! pace then rises by 5% a second (AIMD on the rate, as on the window).
 
+use super::rtt::{self, RttEstimator};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -34,6 +35,14 @@ struct State {
     cwnd: f64,
     ssthresh: f64,
     in_flight: usize,
+    /// What went out and what came back, over the run (see [`super::Counters`]).
+    totals: super::Counters,
+    /// Tries waiting for room: a release wakes one only when there is one (a wake-up per
+    /// answer was measurable at `--concurrency 256` with 0 ms round trips).
+    waiting: usize,
+    /// The server's measured round trips: kept under the window's lock, so that a try takes
+    /// one lock to go out and one to come back.
+    rtt: RttEstimator,
     /// When the window was last cut: one cut per round trip, however many tries of that
     /// round trip were lost (TCP's fast recovery does the same).
     last_cut: Option<Instant>,
@@ -63,6 +72,49 @@ const PACE_MEASURE_STALE: Duration = Duration::from_secs(3);
 /// round trips are short), so a pace is set.
 const PACED_WINDOW: f64 = 8.0;
 
+/// What a granted try needs to know, read under the lock that granted it.
+struct Grant {
+    /// Room for another waiter too, and one waiting.
+    more: bool,
+    /// Under a pace: when this try may go out.
+    slot: Option<Instant>,
+    wait: Duration,
+    round_trip: Duration,
+}
+
+impl State {
+    /// Room for one more try (the `attempt`th of its lookup, 0-based; `again` when the
+    /// lookup sent one before): take it.
+    fn grant(&mut self, attempt: u32, again: bool) -> Option<Grant> {
+        if !self.active {
+            // The delivered rate is measured from the first question, not from when the
+            // client was made.
+            self.active = true;
+            self.since = Instant::now();
+        }
+        if (self.in_flight as f64) >= self.cwnd.floor().max(1.0) {
+            return None;
+        }
+        self.in_flight += 1;
+        self.totals.sent += 1;
+        self.totals.retransmissions += u64::from(again);
+        // Counted among the waiting itself until it returns (see [`Waiter`]).
+        let more = (self.in_flight as f64) < self.cwnd.floor() && self.waiting > 1;
+        // Under a pace, take the next send slot.
+        let slot = self.pace.map(|pace| {
+            let at = self.next_send.max(Instant::now());
+            self.next_send = at + Duration::from_secs_f64(1.0 / pace);
+            at
+        });
+        Some(Grant {
+            more,
+            slot,
+            wait: self.rtt.backoff(attempt),
+            round_trip: self.rtt.srtt().unwrap_or(rtt::MIN_RTO),
+        })
+    }
+}
+
 impl Window {
     pub fn new(ceiling: usize) -> Window {
         let ceiling = (ceiling as f64).max(MIN_WINDOW);
@@ -71,6 +123,9 @@ impl Window {
                 cwnd: INITIAL_WINDOW.min(ceiling),
                 ssthresh: ceiling,
                 in_flight: 0,
+                waiting: 0,
+                totals: super::Counters::default(),
+                rtt: RttEstimator::default(),
                 last_cut: None,
                 answers: 0,
                 lost: 0,
@@ -84,85 +139,131 @@ impl Window {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("dns window lock")
+    }
+
+    /// Room `now`, unpaced, for the `attempt`th try of a lookup (`again`: not its first
+    /// try): the common case, without a waiter or a timer. None: call [`Window::acquire`].
+    /// (`now` from the caller: a clock read per try fewer.)
+    pub fn try_acquire(&self, attempt: u32, again: bool, now: Instant) -> Option<Permit<'_>> {
+        let grant = {
+            let mut s = self.lock();
+            if s.pace.is_some() || s.waiting > 0 {
+                // Under a pace, or behind others waiting: in turn.
+                return None;
+            }
+            s.grant(attempt, again)?
+        };
+        Some(self.permit(grant, now))
+    }
+
+    /// What went out and came back so far.
+    pub fn totals(&self) -> super::Counters {
+        self.lock().totals
+    }
+
     /// Waits for room in the window. The permit must be settled with [`Permit::answered`]
     /// or [`Permit::lost`]; dropped unsettled (a cancelled lookup), it only frees its place.
-    pub async fn acquire(&self) -> Permit<'_> {
+    pub async fn acquire(&self, attempt: u32, again: bool) -> Permit<'_> {
+        let waiter = Waiter::new(self);
         loop {
+            // Registered before the state is read: a release in between is not missed.
             let notified = self.room.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             // The guard stays in this block: nothing is awaited while it is held.
-            let granted = {
-                let mut s = self.state.lock().expect("dns window lock");
-                if !s.active {
-                    // The delivered rate is measured from the first question, not from
-                    // when the client was made.
-                    s.active = true;
-                    s.since = Instant::now();
-                }
-                if (s.in_flight as f64) < s.cwnd.floor().max(1.0) {
-                    s.in_flight += 1;
-                    let more = (s.in_flight as f64) < s.cwnd.floor();
-                    // Under a pace, take the next send slot.
-                    let slot = s.pace.map(|pace| {
-                        let at = s.next_send.max(Instant::now());
-                        s.next_send = at + Duration::from_secs_f64(1.0 / pace);
-                        at
-                    });
-                    Some((more, slot))
-                } else {
-                    None
-                }
-            };
-            if let Some((more, slot)) = granted {
-                if more {
-                    // Pass the baton: another waiter may fit too.
-                    self.room.notify_one();
-                }
-                if let Some(at) = slot {
+            let granted = self.lock().grant(attempt, again);
+            if let Some(grant) = granted {
+                drop(waiter);
+                if let Some(at) = grant.slot {
                     tokio::time::sleep_until(at).await;
                 }
-                return Permit {
-                    window: self,
-                    settled: false,
-                    sent: Instant::now(),
-                };
+                return self.permit(grant, Instant::now());
             }
             notified.await;
+        }
+    }
+
+    fn permit(&self, grant: Grant, sent: Instant) -> Permit<'_> {
+        if grant.more {
+            // Pass the baton: another waiter may fit too.
+            self.room.notify_one();
+        }
+        Permit {
+            window: self,
+            settled: false,
+            sent,
+            wait: grant.wait,
+            round_trip: grant.round_trip,
         }
     }
 
     /// The window now.
     #[cfg(test)]
     pub fn size(&self) -> f64 {
-        self.state.lock().expect("dns window lock").cwnd
+        self.lock().cwnd
     }
 
     fn release(&self, change: impl FnOnce(&mut State)) {
-        {
-            let mut s = self.state.lock().expect("dns window lock");
+        let waiting = {
+            let mut s = self.lock();
             s.in_flight = s.in_flight.saturating_sub(1);
             change(&mut s);
+            s.waiting
+        };
+        if waiting > 0 {
+            self.room.notify_one();
         }
-        self.room.notify_one();
+    }
+}
+
+/// A try counted among the waiting while it waits (however its wait ends: granted, or
+/// dropped by the caller's timeout).
+struct Waiter<'a>(&'a Window);
+
+impl<'a> Waiter<'a> {
+    fn new(window: &'a Window) -> Waiter<'a> {
+        window.lock().waiting += 1;
+        Waiter(window)
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.waiting = s.waiting.saturating_sub(1);
     }
 }
 
 pub struct Permit<'a> {
     window: &'a Window,
     settled: bool,
-    /// When the try went out: a loss of a try sent before the last cut belongs to the
-    /// congestion that cut answered (TCP's recovery point), and does not cut again.
+    /// When the try went out: its round trip, and a loss of a try sent before the last cut
+    /// belongs to the congestion that cut answered (TCP's recovery point), and does not
+    /// cut again.
     sent: Instant,
+    /// How long this try waits for its answer (the retransmission timeout, backed off).
+    pub wait: Duration,
+    /// The server's smoothed round trip when the try went out.
+    pub round_trip: Duration,
 }
 
 impl Permit<'_> {
-    /// An answer came back: slow start below the threshold (+1 per answer, doubling per
-    /// round trip), then +1 per window of answers.
+    /// When the try goes out.
+    pub fn sent(&self) -> Instant {
+        self.sent
+    }
+
+    /// An answer came back: its round trip is measured; slow start below the threshold (+1
+    /// per answer, doubling per round trip), then +1 per window of answers.
     pub fn answered(mut self) {
         self.settled = true;
         let ceiling = self.window.ceiling;
+        let now = Instant::now();
+        let round_trip = now.duration_since(self.sent);
         self.window.release(|s| {
+            s.rtt.sample(round_trip);
             s.cwnd += if s.cwnd < s.ssthresh {
                 1.0
             } else {
@@ -174,24 +275,23 @@ impl Permit<'_> {
                 // +1 q/s per 20 answers: ~5% a second, probing up to the limit again.
                 *pace += 0.05;
             }
-            if s.answers % 64 == 0 {
-                let now = Instant::now();
-                if now.duration_since(s.since) >= PACE_MEASURE_STALE {
-                    s.answers = 0;
-                    s.lost = 0;
-                    s.since = now;
-                }
+            if s.answers % 64 == 0 && now.duration_since(s.since) >= PACE_MEASURE_STALE {
+                s.answers = 0;
+                s.lost = 0;
+                s.since = now;
             }
         });
     }
 
     /// No answer in time: halve the window, once per congestion event (tries sent after
-    /// the last cut), and at most once per `round_trip`.
-    pub fn lost(mut self, round_trip: Duration) {
+    /// the last cut), and at most once per round trip.
+    pub fn lost(mut self) {
         self.settled = true;
         let sent = self.sent;
+        let round_trip = self.round_trip;
         self.window.release(|s| {
             s.lost += 1;
+            s.totals.lost += 1;
             let now = Instant::now();
             if s.last_cut
                 .is_none_or(|t| sent > t && now.duration_since(t) >= round_trip)
@@ -232,23 +332,30 @@ impl Drop for Permit<'_> {
 mod tests {
     use super::*;
 
+    /// A try lost, on a server whose round trip is `round_trip`.
+    async fn lose(w: &Window, round_trip: Duration) {
+        let mut permit = w.acquire(0, false).await;
+        permit.round_trip = round_trip;
+        permit.lost();
+    }
+
     #[tokio::test]
     async fn the_window_grows_with_answers_and_halves_on_loss() {
         let w = Window::new(1024);
         assert_eq!(w.size(), INITIAL_WINDOW);
         for _ in 0..16 {
-            w.acquire().await.answered();
+            w.acquire(0, false).await.answered();
         }
         let grown = INITIAL_WINDOW + 16.0;
         assert_eq!(w.size(), grown, "slow start: +1 per answer");
-        w.acquire().await.lost(Duration::from_secs(1));
+        lose(&w, Duration::from_secs(1)).await;
         let half = grown / 2.0;
         assert_eq!(w.size(), half);
         // A second loss within the same round trip does not cut again.
-        w.acquire().await.lost(Duration::from_secs(1));
+        lose(&w, Duration::from_secs(1)).await;
         assert_eq!(w.size(), half);
         // Above the threshold: +1/cwnd per answer.
-        w.acquire().await.answered();
+        w.acquire(0, false).await.answered();
         assert!(
             (w.size() - (half + 1.0 / half)).abs() < 1e-9,
             "{}",
@@ -256,7 +363,7 @@ mod tests {
         );
         // Never below the floor.
         for _ in 0..10 {
-            w.acquire().await.lost(Duration::ZERO);
+            lose(&w, Duration::ZERO).await;
         }
         assert_eq!(w.size(), MIN_WINDOW);
     }
@@ -264,15 +371,32 @@ mod tests {
     #[tokio::test]
     async fn no_more_than_the_window_is_in_flight() {
         let w = std::sync::Arc::new(Window::new(4));
-        let held: Vec<_> = futures::future::join_all((0..4).map(|_| w.acquire())).await;
+        let mut held: Vec<_> = (0..4)
+            .map(|_| w.try_acquire(0, false, Instant::now()).expect("room"))
+            .collect();
         // Full: the next waits until one is settled.
-        let next = tokio::time::timeout(Duration::from_millis(50), w.acquire()).await;
+        assert!(
+            w.try_acquire(0, false, Instant::now()).is_none(),
+            "a fifth question found room"
+        );
+        let next = tokio::time::timeout(Duration::from_millis(50), w.acquire(0, false)).await;
         assert!(
             next.is_err(),
             "a fifth question went out with a window of 4"
         );
+        // A waiter already waiting is woken by a release (the gave-up one above is no
+        // longer counted, and does not swallow the wake-up).
+        let waiting = {
+            let w = w.clone();
+            tokio::spawn(async move { w.acquire(0, false).await.answered() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        held.pop().unwrap().answered();
+        tokio::time::timeout(Duration::from_millis(500), waiting)
+            .await
+            .expect("the waiter was not woken by the release")
+            .unwrap();
         drop(held);
-        let next = tokio::time::timeout(Duration::from_millis(500), w.acquire()).await;
-        assert!(next.is_ok());
+        assert!(w.try_acquire(0, false, Instant::now()).is_some());
     }
 }

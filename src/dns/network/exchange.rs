@@ -1,13 +1,12 @@
 //! One question to the nameservers: congestion window, retransmission timer, server
 //! rotation and the TCP retry of a truncated answer.
 
-use super::{Network, QUEUE_BOUND, rcode_name, rtt};
+use super::{Network, QUEUE_BOUND, rcode_name};
 use crate::dns::places;
 use crate::dns::types::Outcome;
 use crate::dns::wire::Response;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -54,63 +53,55 @@ impl Network {
         'attempts: for attempt in 0..self.attempts {
             let mut answered = 0;
             for server in &self.servers {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
+                let now = Instant::now();
+                if now >= deadline {
                     break 'attempts;
                 }
+                let again = tries > 0;
                 // Time spent waiting for room in the window is the tool's own queue, not the
                 // server's slowness: it does not count against the budget (bounded apart).
-                let queued_since = Instant::now();
-                let room = QUEUE_BOUND.saturating_sub(queued);
-                let Ok(permit) = tokio::time::timeout(room, server.window.acquire()).await else {
-                    break 'attempts;
+                let permit = match server.window.try_acquire(attempt as u32, again, now) {
+                    Some(permit) => permit,
+                    None => {
+                        let room = QUEUE_BOUND.saturating_sub(queued);
+                        let waiting = server.window.acquire(attempt as u32, again);
+                        let Ok(permit) = tokio::time::timeout(room, waiting).await else {
+                            break 'attempts;
+                        };
+                        let waited = permit.sent().saturating_duration_since(now);
+                        queued += waited;
+                        deadline += waited;
+                        permit
+                    }
                 };
-                let waited = queued_since.elapsed();
-                queued += waited;
-                deadline += waited;
                 let last = attempt + 1 == self.attempts
                     && std::ptr::eq(server, self.servers.last().unwrap_or(server));
-                let (wait, round_trip) = {
-                    let rtt = server.rtt.lock().expect("dns rtt lock");
-                    (
-                        rtt.backoff(attempt as u32),
-                        rtt.srtt().unwrap_or(rtt::MIN_RTO),
-                    )
+                // The last try gets whatever budget is left.
+                let until = if last {
+                    deadline
+                } else {
+                    deadline.min(permit.sent() + permit.wait)
                 };
-                let left = deadline.saturating_duration_since(Instant::now());
-                let wait = if last { left } else { wait.min(left) };
-                if tries > 0 {
-                    self.counters
-                        .retransmissions
-                        .fetch_add(1, Ordering::Relaxed);
-                }
                 tries += 1;
-                self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                let sent = Instant::now();
-                let message = match tokio::time::timeout(wait, server.ask_udp(name, qtype)).await {
-                    Ok(Ok(message)) => {
-                        server
-                            .rtt
-                            .lock()
-                            .expect("dns rtt lock")
-                            .sample(sent.elapsed());
-                        permit.answered();
-                        message
-                    }
-                    Ok(Err(e)) => {
-                        drop(permit);
-                        last_error = Some(e);
-                        continue;
-                    }
-                    Err(_) => {
-                        self.counters.lost.fetch_add(1, Ordering::Relaxed);
-                        permit.lost(round_trip);
-                        if !*aside {
-                            *aside = places::step_aside();
+                let message =
+                    match tokio::time::timeout_at(until, server.ask_udp(name, qtype)).await {
+                        Ok(Ok(message)) => {
+                            permit.answered();
+                            message
                         }
-                        continue;
-                    }
-                };
+                        Ok(Err(e)) => {
+                            drop(permit);
+                            last_error = Some(e);
+                            continue;
+                        }
+                        Err(_) => {
+                            permit.lost();
+                            if !*aside {
+                                *aside = places::step_aside();
+                            }
+                            continue;
+                        }
+                    };
                 // Truncated: the same question over TCP, with the budget left.
                 let message = if message.truncated {
                     let left = deadline.saturating_duration_since(Instant::now());
