@@ -4,6 +4,7 @@
 //! client. What counts: false `dns-timeout` findings (the server answers every name), the
 //! rate, the queries at the server, the peak RSS.
 
+use super::blast::blast;
 use super::shaper::Shaper;
 use super::{RUNS, Served, domains_file, median, run_binary, serve};
 use std::net::SocketAddr;
@@ -22,6 +23,20 @@ impl Drop for Unbound {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Unbound {
+    /// The CPU unbound has spent so far (user + system, from /proc).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields 14 and 15 (utime, stime), counted after the command name's closing paren.
+        let after = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = after.split(' ').collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        // USER_HZ is 100 on Linux.
+        Some(ticks / 100.0)
     }
 }
 
@@ -110,6 +125,7 @@ fn measure(
     let mut false_timeouts = 0usize;
     let mut other_failures = 0usize;
     let mut queries = Vec::new();
+    let mut resolver_cpu: Vec<f64> = Vec::new();
     for _ in 0..runs {
         let Some((ns, guard)) = path() else {
             println!("| {label} | skipped: unbound is not installed (apt-get install unbound) |");
@@ -121,6 +137,12 @@ fn measure(
             .collect();
         served.front.reset();
         let run = run_binary(&args);
+        if let Some(cpu) = guard
+            .downcast_ref::<Unbound>()
+            .and_then(Unbound::cpu_seconds)
+        {
+            resolver_cpu.push(cpu);
+        }
         drop(guard);
         assert!(run.ok, "{label}: the audit failed");
         let text = std::fs::read_to_string(&out).unwrap_or_default();
@@ -135,8 +157,20 @@ fn measure(
     }
     let _ = std::fs::remove_file(&out);
     let wall = median(walls.clone());
+    let resolver = if resolver_cpu.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; unbound CPU {} s",
+            resolver_cpu
+                .iter()
+                .map(|c| format!("{c:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     println!(
-        "| {label}, {n} domains, default flags | median {:.2} s, **{:.0} domains/s** ({runs} runs: {:.2}–{:.2} s); **{false_timeouts} false `dns-timeout`** and {other_failures} other lookup failures (most in a run); {} queries at the server (median); peak RSS {:.1} MiB |",
+        "| {label}, {n} domains, default flags | median {:.2} s, **{:.0} domains/s** ({runs} runs: {:.2}–{:.2} s); **{false_timeouts} false `dns-timeout`** and {other_failures} other lookup failures (most in a run); {} queries at the server (median); peak RSS {:.1} MiB{resolver} |",
         wall.as_secs_f64(),
         n as f64 / wall.as_secs_f64(),
         walls.iter().min().unwrap().as_secs_f64(),
@@ -170,6 +204,35 @@ pub async fn scenarios() {
             runs,
         )
     });
+    // 1b. unbound's own ceiling: the questions that run asked, from a bare client.
+    let questions = served.front.questions();
+    for in_flight in [256, 512, 1024] {
+        let Some(unbound) = Unbound::start(front, None) else {
+            break;
+        };
+        let cpu_before = unbound.cpu_seconds().unwrap_or(0.0);
+        let b = tokio::task::block_in_place(|| blast(unbound.addr, &questions, in_flight));
+        let cpu = unbound.cpu_seconds().map(|c| c - cpu_before);
+        let per_domain = questions.len() as f64 / n as f64;
+        let rate = b.answered as f64 / b.wall.as_secs_f64();
+        // What unbound could answer with a whole core to itself: questions per CPU second.
+        let cpu_bound = cpu.filter(|c| *c > 0.0).map_or("unknown".to_string(), |c| {
+            format!(
+                "{c:.2} s, so at most {:.0} q/s ≈ {:.0} domains/s on a whole core",
+                questions.len() as f64 / c,
+                n as f64 / c
+            )
+        });
+        println!(
+            "| unbound's own ceiling: the {} questions of that run from a bare client, {in_flight} in flight | {:.2} s, **{rate:.0} answered q/s ≈ {:.0} domains/s** at {per_domain:.1} questions per domain; unbound CPU {cpu_bound}; {} of {} answered, {} sent again |",
+            questions.len(),
+            b.wall.as_secs_f64(),
+            rate / per_domain,
+            b.answered,
+            questions.len(),
+            b.resent,
+        );
+    }
     drop(served);
 
     // 2. A 20 ms path (10 ms each way) whose queue holds 100 datagrams, served at 20,000/s.

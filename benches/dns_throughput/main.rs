@@ -15,6 +15,7 @@
 //! the range: this VM's speed drifts from run to run. Results are printed as Markdown rows
 //! for BENCHMARKS.md.
 
+mod blast;
 mod load;
 mod replay;
 mod shaper;

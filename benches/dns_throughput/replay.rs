@@ -132,6 +132,12 @@ impl Replay {
         self.stats.lock().unwrap().counts
     }
 
+    /// The distinct questions (the wire question section, lower-cased) asked since the last
+    /// reset.
+    pub fn questions(&self) -> Vec<Vec<u8>> {
+        self.stats.lock().unwrap().seen.iter().cloned().collect()
+    }
+
     /// Forget what was asked (not the recorded answers): the measured run starts here.
     pub fn reset(&self) {
         let mut s = self.stats.lock().unwrap();
