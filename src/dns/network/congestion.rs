@@ -190,10 +190,15 @@ impl Window {
             let granted = self.lock().grant(attempt, again);
             if let Some(grant) = granted {
                 drop(waiter);
-                if let Some(at) = grant.slot {
+                let slot = grant.slot;
+                // The permit before the pace's wait: a caller that gives up during it (its
+                // queue bound) drops the permit, which frees the place it took.
+                let mut permit = self.permit(grant, Instant::now());
+                if let Some(at) = slot {
                     tokio::time::sleep_until(at).await;
+                    permit.sent = Instant::now();
                 }
-                return self.permit(grant, Instant::now());
+                return permit;
             }
             notified.await;
         }
@@ -223,6 +228,12 @@ impl Window {
     #[cfg(test)]
     fn pace(&self) -> Option<f64> {
         self.lock().pace
+    }
+
+    /// Tries holding a place now.
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
     fn release(&self, change: impl FnOnce(&mut State)) {
@@ -451,5 +462,16 @@ mod tests {
         lose(&w, Duration::ZERO).await;
         let pace = w.pace().expect("heavy loss at a small window sets a pace");
         assert!(pace >= 450.0, "paced at {pace} q/s after answering 1,000/s");
+        // Tries that give up while waiting for their send slot give their place back.
+        assert_eq!(w.in_flight(), 0);
+        for _ in 0..4 {
+            let gave_up = tokio::time::timeout(Duration::from_micros(100), w.acquire(0, false));
+            let _ = gave_up.await;
+        }
+        assert_eq!(
+            w.in_flight(),
+            0,
+            "a try that gave up in the pace's wait kept its place"
+        );
     }
 }
