@@ -101,8 +101,6 @@ impl State {
             return None;
         }
         self.in_flight += 1;
-        self.totals.sent += 1;
-        self.totals.retransmissions += u64::from(again);
         // Counted among the waiting itself until it returns (see [`Waiter`]).
         let more = (self.in_flight as f64) < self.cwnd.floor() && self.waiting > 1;
         // Under a pace, take the next send slot.
@@ -111,12 +109,21 @@ impl State {
             self.next_send = at + Duration::from_secs_f64(1.0 / pace);
             at
         });
+        if slot.is_none() {
+            // A paced try is counted when its slot comes (a caller may give up before).
+            self.count_sent(again);
+        }
         Some(Grant {
             more,
             slot,
             wait: self.rtt.backoff(attempt),
             round_trip: self.rtt.srtt().unwrap_or(rtt::MIN_RTO),
         })
+    }
+
+    fn count_sent(&mut self, again: bool) {
+        self.totals.sent += 1;
+        self.totals.retransmissions += u64::from(again);
     }
 
     /// A measure ends at `now`: keep its answered rate if it is the best yet.
@@ -197,6 +204,7 @@ impl Window {
                 if let Some(at) = slot {
                     tokio::time::sleep_until(at).await;
                     permit.sent = Instant::now();
+                    self.lock().count_sent(again);
                 }
                 return permit;
             }
@@ -464,6 +472,7 @@ mod tests {
         assert!(pace >= 450.0, "paced at {pace} q/s after answering 1,000/s");
         // Tries that give up while waiting for their send slot give their place back.
         assert_eq!(w.in_flight(), 0);
+        let sent_before = w.totals().sent;
         for _ in 0..4 {
             let gave_up = tokio::time::timeout(Duration::from_micros(100), w.acquire(0, false));
             let _ = gave_up.await;
@@ -472,6 +481,12 @@ mod tests {
             w.in_flight(),
             0,
             "a try that gave up in the pace's wait kept its place"
+        );
+        // The first one's slot was now: it went out; the three after it never did.
+        assert_eq!(
+            w.totals().sent,
+            sent_before + 1,
+            "tries that never went out were counted as sent"
         );
     }
 }
