@@ -447,19 +447,31 @@ fn main() {
         .build()
         .unwrap();
     if which.first().map(String::as_str) == Some("serve") {
-        // Serve the synthetic world until stdin closes, for profiling the binary by hand.
+        // Serve the synthetic world until stdin closes, for profiling the binary by hand;
+        // `serve N 0 shaped`: behind the load scenario's shaping path (20 ms, a queue of 100).
         let n: usize = which.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
         let rtt: u64 = which.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let shaped = which.get(3).is_some_and(|s| s == "shaped");
         runtime.block_on(async {
             let served = serve(n, Duration::from_millis(rtt)).await;
+            let shaper = if shaped {
+                let path = shaper::Shaper::start(
+                    served.front.addr(),
+                    Duration::from_millis(10),
+                    100,
+                    20_000,
+                );
+                Some(path.await)
+            } else {
+                None
+            };
             let list = std::env::temp_dir().join(format!("mailpreflight-bench-{n}.txt"));
             let text: String = (0..n).map(|i| format!("d{i}.test\n")).collect();
             std::fs::write(&list, text).expect("write domains file");
-            println!(
-                "nameserver {} domains-file {}",
-                served.nameserver(),
-                list.display()
-            );
+            let nameserver = shaper
+                .as_ref()
+                .map_or_else(|| served.nameserver(), |s| s.addr().to_string());
+            println!("nameserver {nameserver} domains-file {}", list.display());
             let _ = tokio::task::spawn_blocking(|| {
                 let mut sink = String::new();
                 let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut sink);
@@ -467,6 +479,10 @@ fn main() {
             .await;
             let (queries, dupes, note) = duplicates(&served);
             println!("{queries} queries{note}, {dupes} duplicate (name, type)");
+            if let Some(path) = shaper {
+                let dropped = path.dropped.load(std::sync::atomic::Ordering::Relaxed);
+                println!("{dropped} datagrams dropped by the full queue");
+            }
         });
         return;
     }
