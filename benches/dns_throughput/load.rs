@@ -237,7 +237,7 @@ pub async fn scenarios() {
 
     // 2. A 20 ms path (10 ms each way) whose queue holds 100 datagrams, served at 20,000/s.
     let served = serve(n, Duration::ZERO).await;
-    let shaper = Shaper::start(served.front.addr(), Duration::from_millis(10), 100, 20_000).await;
+    let shaper = Shaper::twenty_ms_queue_of_100(served.front.addr()).await;
     let dropped = shaper.dropped.clone();
     let addr = shaper.addr().to_string();
     tokio::task::block_in_place(|| {

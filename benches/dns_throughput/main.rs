@@ -455,13 +455,7 @@ fn main() {
         runtime.block_on(async {
             let served = serve(n, Duration::from_millis(rtt)).await;
             let shaper = if shaped {
-                let path = shaper::Shaper::start(
-                    served.front.addr(),
-                    Duration::from_millis(10),
-                    100,
-                    20_000,
-                );
-                Some(path.await)
+                Some(shaper::Shaper::twenty_ms_queue_of_100(served.front.addr()).await)
             } else {
                 None
             };

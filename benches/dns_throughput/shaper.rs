@@ -56,6 +56,12 @@ fn offer(q: &mpsc::Sender<Item>, item: Item, dropped: &AtomicU64) {
 }
 
 impl Shaper {
+    /// The load scenario's path: 20 ms round trips (10 ms each way), a queue of 100
+    /// datagrams served at 20,000 a second.
+    pub async fn twenty_ms_queue_of_100(upstream: SocketAddr) -> Shaper {
+        Shaper::start(upstream, Duration::from_millis(10), 100, 20_000).await
+    }
+
     /// In front of `upstream`; one-way `delay` each way.
     pub async fn start(upstream: SocketAddr, delay: Duration, queue: usize, rate: u32) -> Shaper {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
