@@ -10,6 +10,12 @@
 //! `ip-ratelimit`, dnsdist's QPS rules, a VPC resolver's packets per second; a shorter
 //! measure sees the whole budget or none of it), at most halving the pace at once, and the
 //! pace then rises by 5% a second (AIMD on the rate, as on the window).
+//!
+//! Within the window, sends are also spread over the round trip (RFC 9002 7.7, Linux's TCP
+//! pacing): at twice the window per round trip in slow start, 1.25 times after. A window's
+//! worth sent at once overflows a short queue on the path before the window is what the
+//! path holds (measured on the bench's 20 ms path with a queue of 100: losses at 140 in
+//! flight where 200 fit, and 1,000 domains in 6.4 s paced against 7.3 s unpaced).
 
 use super::rtt::{self, RttEstimator};
 use std::sync::Mutex;
@@ -76,6 +82,13 @@ const PACE_MEASURE_STALE: Duration = Duration::from_secs(3);
 /// A window this small still losing heavily is sending too fast for a rate limit (its
 /// round trips are short), so a pace is set.
 const PACED_WINDOW: f64 = 8.0;
+/// The window's own pacing, in windows per smoothed round trip: in slow start (where the
+/// window doubles per round trip, so the pace must allow it) and after.
+const SLOW_START_PACING: f64 = 2.0;
+const AVOIDANCE_PACING: f64 = 1.25;
+/// A send slot this close is taken at once: tokio's timer ticks in milliseconds, and a
+/// burst of a millisecond's worth is what a pacer of that granularity sends anyway.
+const PACING_SLACK: Duration = Duration::from_millis(1);
 
 /// What a granted try needs to know, read under the lock that granted it.
 struct Grant {
@@ -88,9 +101,22 @@ struct Grant {
 }
 
 impl State {
+    /// The window's pacing rate, in queries per second (None before a round trip is known:
+    /// the first window goes out at once, as TCP's initial window does).
+    fn window_rate(&self) -> Option<f64> {
+        let srtt = self.rtt.srtt()?.as_secs_f64().max(1e-6);
+        let gain = if self.cwnd < self.ssthresh {
+            SLOW_START_PACING
+        } else {
+            AVOIDANCE_PACING
+        };
+        Some(gain * self.cwnd / srtt)
+    }
+
     /// Room for one more try (the `attempt`th of its lookup, 0-based; `again` when the
-    /// lookup sent one before): take it.
-    fn grant(&mut self, attempt: u32, again: bool) -> Option<Grant> {
+    /// lookup sent one before): take it. `may_wait`: the caller can wait for a send slot
+    /// (otherwise a try whose slot is not yet due is not granted, and nothing changes).
+    fn grant(&mut self, attempt: u32, again: bool, may_wait: bool) -> Option<Grant> {
         if !self.active {
             // The delivered rate is measured from the first question, not from when the
             // client was made.
@@ -100,15 +126,25 @@ impl State {
         if (self.in_flight as f64) >= self.cwnd.floor().max(1.0) {
             return None;
         }
+        let now = Instant::now();
+        let slot = if let Some(pace) = self.pace {
+            // Under a rate limit's pace every try takes its slot, and waits for it.
+            let at = self.next_send.max(now);
+            self.next_send = at + Duration::from_secs_f64(1.0 / pace);
+            Some(at)
+        } else if let Some(rate) = self.window_rate() {
+            let at = self.next_send.max(now);
+            if at > now + PACING_SLACK && !may_wait {
+                return None;
+            }
+            self.next_send = at + Duration::from_secs_f64(1.0 / rate);
+            (at > now + PACING_SLACK).then_some(at)
+        } else {
+            None
+        };
         self.in_flight += 1;
         // Counted among the waiting itself until it returns (see [`Waiter`]).
         let more = (self.in_flight as f64) < self.cwnd.floor() && self.waiting > 1;
-        // Under a pace, take the next send slot.
-        let slot = self.pace.map(|pace| {
-            let at = self.next_send.max(Instant::now());
-            self.next_send = at + Duration::from_secs_f64(1.0 / pace);
-            at
-        });
         if slot.is_none() {
             // A paced try is counted when its slot comes (a caller may give up before).
             self.count_sent(again);
@@ -174,7 +210,7 @@ impl Window {
                 // Under a pace, or behind others waiting: in turn.
                 return None;
             }
-            s.grant(attempt, again)?
+            s.grant(attempt, again, false)?
         };
         Some(self.permit(grant, now))
     }
@@ -194,7 +230,7 @@ impl Window {
             tokio::pin!(notified);
             notified.as_mut().enable();
             // The guard stays in this block: nothing is awaited while it is held.
-            let granted = self.lock().grant(attempt, again);
+            let granted = self.lock().grant(attempt, again, true);
             if let Some(grant) = granted {
                 drop(waiter);
                 let slot = grant.slot;
@@ -438,7 +474,10 @@ mod tests {
             .expect("the waiter was not woken by the release")
             .unwrap();
         drop(held);
-        assert!(w.try_acquire(0, false, Instant::now()).is_some());
+        // Room again (within a round trip: the window's pacing may space it).
+        tokio::time::timeout(Duration::from_millis(500), w.acquire(0, false))
+            .await
+            .expect("no room after every place was given back");
     }
 
     /// After a burst, a rate limiter drops nearly everything for a while: the measure taken
@@ -488,5 +527,43 @@ mod tests {
             sent_before + 1,
             "tries that never went out were counted as sent"
         );
+    }
+
+    /// Once a round trip is known, a window's worth does not go out at once: tries are
+    /// spread over the round trip, a millisecond's worth at a time.
+    #[tokio::test(start_paused = true)]
+    async fn the_window_is_paced_over_the_round_trip() {
+        let w = Window::new(1024);
+        // Before any round trip is known, the initial window goes out at once.
+        let first: Vec<_> = (0..INITIAL_WINDOW as usize)
+            .map(|_| {
+                w.try_acquire(0, false, Instant::now())
+                    .expect("initial window")
+            })
+            .collect();
+        tokio::time::advance(Duration::from_millis(10)).await;
+        let grown = INITIAL_WINDOW + first.len() as f64;
+        first.into_iter().for_each(Permit::answered);
+        assert_eq!(w.size(), grown);
+        // Slow start, 10 ms round trips: 2 × 128 per 10 ms, one every ~39 µs.
+        let start = Instant::now();
+        let mut at_once = Vec::new();
+        while let Some(p) = w.try_acquire(0, false, start) {
+            at_once.push(p);
+        }
+        assert!(
+            (20..=40).contains(&at_once.len()),
+            "{} of a window of {grown} went out at once",
+            at_once.len()
+        );
+        // The next waits for its slot (tokio's next millisecond tick after it), and its
+        // round trip is timed from when it went out.
+        let next = w.acquire(0, false).await;
+        let waited = next.sent().duration_since(start);
+        assert!(
+            waited > PACING_SLACK && waited <= Duration::from_millis(2),
+            "waited {waited:?}"
+        );
+        assert_eq!(w.in_flight(), at_once.len() + 1);
     }
 }
