@@ -24,10 +24,13 @@ use super::wire::{Response, decode, encode};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::BuildHasher;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -321,15 +324,15 @@ impl Server {
         }
     }
 
-    /// One UDP try (unbounded: the caller bounds it). The answer may be truncated.
-    async fn ask_udp(&self, name: &str, qtype: RecordType) -> Result<Response, String> {
+    /// One UDP try, sent (unbounded: the caller bounds the wait for a socket slot and for
+    /// the answer). The answer may be truncated.
+    async fn send_udp(&self, name: &str, qtype: RecordType) -> Result<Asked, String> {
         if let Some(why) = &self.unusable {
             return Err(why.clone());
         }
         let channel =
             &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
-        let (id, bytes) = channel.exchange(name, qtype).await?;
-        decode(&bytes, id)
+        channel.send(name, qtype).await
     }
 
     /// The question over a fresh TCP connection, after a truncated UDP answer.
@@ -384,12 +387,14 @@ impl Channel {
         })
     }
 
-    /// Send one question and wait for its answer's bytes (unbounded: the caller times out;
-    /// dropping the future forgets the question).
-    async fn exchange(&self, name: &str, qtype: RecordType) -> Result<(u16, Vec<u8>), String> {
-        let _slot = self
+    /// Send one question (after waiting for a slot in the socket's receive buffer): its
+    /// answer is then awaited on the [`Asked`] (unbounded: the caller times out; dropping
+    /// it forgets the question).
+    async fn send(&self, name: &str, qtype: RecordType) -> Result<Asked, String> {
+        let slot = self
             .slots
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| "the DNS client is shutting down".to_string())?;
         let (reply, answer) = oneshot::channel();
@@ -414,32 +419,61 @@ impl Channel {
             );
             (id, query)
         };
-        let _forget = Forget {
-            pending: &self.pending,
-            id,
-            serial,
+        let asked = Asked {
+            slot: Some(slot),
+            answer,
+            forget: Forget {
+                pending: self.pending.clone(),
+                id,
+                serial,
+            },
         };
         self.socket
             .send(&query)
             .await
             .map_err(|e| format!("cannot send the question: {e}"))?;
-        let bytes = answer
-            .await
-            .map_err(|_| "the DNS client is shutting down".to_string())?;
-        Ok((id, bytes))
+        Ok(asked)
     }
 }
 
-/// Removes a question from the pending table when its waiter goes away (timed out or
-/// cancelled), so that a late answer is dropped and the ID can be used again. An answered
+/// A question sent on a socket, waiting for its answer.
+struct Asked {
+    /// Its place in the socket's receive buffer, while it is expected to be answered soon.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    answer: oneshot::Receiver<Vec<u8>>,
+    forget: Forget,
+}
+
+impl Asked {
+    /// The try was given up and asked again, but a late answer is still taken: the question
+    /// stays pending without holding a receive-buffer slot (a server that answers nothing
+    /// must not fill the sockets with questions nobody waits for closely).
+    fn stop_holding_a_slot(&mut self) {
+        self.slot = None;
+    }
+
+    /// The answer, once it came (an error when it is malformed, or when it never will come
+    /// because the client shuts down). Not to be polled again once ready.
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Result<Response, String>> {
+        match Pin::new(&mut self.answer).poll(cx) {
+            Poll::Ready(Ok(bytes)) => Poll::Ready(decode(&bytes, self.forget.id)),
+            Poll::Ready(Err(_)) => Poll::Ready(Err("the DNS client is shutting down".into())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Removes a question from the pending table when its lookup no longer waits for it (another
+/// try was answered, the budget ran out, or the lookup was cancelled), so that a later answer
+/// is dropped and the ID can be used again. An answered
 /// question's entry is already gone and its ID may hold a newer question: leave that one.
-struct Forget<'a> {
-    pending: &'a Mutex<PendingTable>,
+struct Forget {
+    pending: Arc<Mutex<PendingTable>>,
     id: u16,
     serial: u64,
 }
 
-impl Drop for Forget<'_> {
+impl Drop for Forget {
     fn drop(&mut self) {
         if let Ok(mut pending) = self.pending.lock()
             && pending

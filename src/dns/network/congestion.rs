@@ -214,7 +214,13 @@ impl Window {
             }
             s.grant(attempt, again, false, now)?
         };
-        Some(self.permit(grant, now))
+        Some(self.permit(grant, again, now))
+    }
+
+    /// An answer to a try given up as lost came after all (each try has its own message
+    /// ID, so its round trip is known exactly): the timer learns how slow the server is.
+    pub fn late_answer(&self, round_trip: Duration) {
+        self.lock().rtt.sample(round_trip);
     }
 
     /// What went out and came back so far.
@@ -239,7 +245,7 @@ impl Window {
                 let slot = grant.slot;
                 // The permit before the pace's wait: a caller that gives up during it (its
                 // queue bound) drops the permit, which frees the place it took.
-                let mut permit = self.permit(grant, now);
+                let mut permit = self.permit(grant, again, now);
                 if let Some(at) = slot {
                     tokio::time::sleep_until(at).await;
                     permit.sent = Instant::now();
@@ -251,7 +257,7 @@ impl Window {
         }
     }
 
-    fn permit(&self, grant: Grant, sent: Instant) -> Permit<'_> {
+    fn permit(&self, grant: Grant, again: bool, sent: Instant) -> Permit<'_> {
         if grant.more {
             // Pass the baton: another waiter may fit too.
             self.room.notify_one();
@@ -259,6 +265,7 @@ impl Window {
         Permit {
             window: self,
             settled: false,
+            again,
             sent,
             wait: grant.wait,
             round_trip: grant.round_trip,
@@ -269,6 +276,12 @@ impl Window {
     #[cfg(test)]
     pub fn size(&self) -> f64 {
         self.lock().cwnd
+    }
+
+    /// The retransmission timeout now.
+    #[cfg(test)]
+    pub fn rto(&self) -> Duration {
+        self.lock().rtt.rto()
     }
 
     /// The pace now, if any.
@@ -317,6 +330,8 @@ impl Drop for Waiter<'_> {
 pub struct Permit<'a> {
     window: &'a Window,
     settled: bool,
+    /// Counted as a retransmission (see [`Permit::not_sent`]).
+    again: bool,
     /// When the try went out: its round trip, and a loss of a try sent before the last cut
     /// belongs to the congestion that cut answered (TCP's recovery point), and does not
     /// cut again.
@@ -359,6 +374,17 @@ impl Permit<'_> {
                 s.lost = 0;
                 s.since = now;
             }
+        });
+    }
+
+    /// The try never went out after all (no socket slot in time, or the send failed): its
+    /// place is freed and it is not counted as sent.
+    pub fn not_sent(mut self) {
+        self.settled = true;
+        let again = u64::from(self.again);
+        self.window.release(|s| {
+            s.totals.sent = s.totals.sent.saturating_sub(1);
+            s.totals.retransmissions = s.totals.retransmissions.saturating_sub(again);
         });
     }
 

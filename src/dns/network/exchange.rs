@@ -7,6 +7,8 @@ use crate::dns::types::Outcome;
 use crate::dns::wire::Response;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -15,6 +17,8 @@ impl Network {
     /// waits for room in the server's congestion window and for an answer no longer than the
     /// server's retransmission timeout (measured round trips, doubled per try); the last try
     /// gets whatever budget is left. Tries rotate over the servers, at most `attempts` rounds.
+    /// A try given up stays pending: its answer, late, is taken while a later try waits (a
+    /// server slower than the timer's guess is slow, not losing questions).
     /// A server answering with an error rcode (SERVFAIL, REFUSED…) passes the question to the
     /// next server; that rcode is the outcome when no server does better.
     pub(super) async fn exchange(
@@ -47,7 +51,12 @@ impl Network {
         }
         let mut failure: Option<Response> = None;
         let mut last_error: Option<String> = None;
-        let mut tries = 0u32;
+        // Tries given up but still pending: a slow server's answer to any of them is taken
+        // (at most `attempts` × servers).
+        let mut late: Vec<Late<'_>> = Vec::new();
+        let mut sent_any = false;
+        let mut lost_any = false;
+        let mut queue_full: Option<&super::Server> = None;
         let mut deadline = deadline;
         let mut queued = Duration::ZERO;
         'attempts: for attempt in 0..self.attempts {
@@ -57,15 +66,41 @@ impl Network {
                 if now >= deadline {
                     break 'attempts;
                 }
-                let again = tries > 0;
+                // A retransmission: an earlier try got no answer in time (not a server that
+                // answered SERVFAIL, passing the question on).
+                let again = lost_any;
                 // Time spent waiting for room in the window is the tool's own queue, not the
                 // server's slowness: it does not count against the budget (bounded apart).
                 let permit = match server.window.try_acquire(attempt as u32, again, now) {
                     Some(permit) => permit,
                     None => {
                         let room = QUEUE_BOUND.saturating_sub(queued);
-                        let waiting = server.window.acquire(attempt as u32, again);
-                        let Ok(permit) = tokio::time::timeout(room, waiting).await else {
+                        let waiting = tokio::time::timeout(
+                            room,
+                            server.window.acquire(attempt as u32, again),
+                        );
+                        tokio::pin!(waiting);
+                        let granted = loop {
+                            match first(waiting.as_mut(), &mut late).await {
+                                Ok(granted) => break granted.ok(),
+                                Err((from, Ok(message))) if settles(&message) => {
+                                    let asked = (name, qtype, deadline);
+                                    let got = &mut failure;
+                                    match settle(from, asked, message, got, &mut last_error).await {
+                                        Settled::Answer(message) => return Ok(message),
+                                        Settled::OutOfTime => break 'attempts,
+                                        Settled::Failed | Settled::TcpError => {}
+                                    }
+                                }
+                                // A late error rcode: this lookup's turn may still do better.
+                                Err((_, Ok(message))) => {
+                                    failure.get_or_insert(message);
+                                }
+                                Err((_, Err(e))) => last_error = Some(e),
+                            }
+                        };
+                        let Some(permit) = granted else {
+                            queue_full = Some(server);
                             break 'attempts;
                         };
                         let waited = permit.sent().saturating_duration_since(now);
@@ -82,45 +117,86 @@ impl Network {
                 } else {
                     deadline.min(permit.sent() + permit.wait)
                 };
-                tries += 1;
-                let message =
-                    match tokio::time::timeout_at(until, server.ask_udp(name, qtype)).await {
-                        Ok(Ok(message)) => {
-                            permit.answered();
-                            message
-                        }
+                // A socket slot is rarely waited for (the window's ceiling is the slots');
+                // a try that got none in time never went out.
+                let mut asked =
+                    match tokio::time::timeout_at(until, server.send_udp(name, qtype)).await {
+                        Ok(Ok(asked)) => asked,
                         Ok(Err(e)) => {
-                            drop(permit);
+                            permit.not_sent();
                             last_error = Some(e);
                             continue;
                         }
                         Err(_) => {
-                            permit.lost();
-                            if !*aside {
-                                *aside = places::step_aside();
-                            }
+                            permit.not_sent();
                             continue;
                         }
                     };
-                // Truncated: the same question over TCP, with the budget left.
-                let message = if message.truncated {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    match tokio::time::timeout(left, server.ask_tcp(name, qtype)).await {
-                        Ok(Ok(message)) => message,
-                        Ok(Err(e)) => {
-                            last_error = Some(e);
-                            continue;
+                sent_any = true;
+                let got = {
+                    let overdue = tokio::time::sleep_until(until);
+                    tokio::pin!(overdue);
+                    let answer = std::future::poll_fn(|cx| match asked.poll_answer(cx) {
+                        Poll::Ready(answer) => Poll::Ready(Some(answer)),
+                        Poll::Pending => overdue.as_mut().poll(cx).map(|()| None),
+                    });
+                    tokio::pin!(answer);
+                    loop {
+                        match first(answer.as_mut(), &mut late).await {
+                            Ok(Some(answer)) => break Got::Answer(answer),
+                            Ok(None) => break Got::Overdue,
+                            Err((from, Ok(message))) if settles(&message) => {
+                                break Got::Late(from, message);
+                            }
+                            // A late error rcode, or a malformed late answer: this try may
+                            // still be answered better.
+                            Err((_, Ok(message))) => {
+                                failure.get_or_insert(message);
+                            }
+                            Err((_, Err(e))) => last_error = Some(e),
                         }
-                        Err(_) => break 'attempts,
                     }
-                } else {
-                    message
                 };
-                match message.response_code {
-                    ResponseCode::NoError | ResponseCode::NXDomain => return Ok(message),
-                    _ => {
-                        answered += 1;
-                        failure.get_or_insert(message);
+                match got {
+                    Got::Answer(Ok(message)) => {
+                        permit.answered();
+                        let asked = (name, qtype, deadline);
+                        match settle(server, asked, message, &mut failure, &mut last_error).await {
+                            Settled::Answer(message) => return Ok(message),
+                            // An error rcode passes the question to the next server.
+                            Settled::Failed => answered += 1,
+                            Settled::TcpError => {}
+                            Settled::OutOfTime => break 'attempts,
+                        }
+                    }
+                    Got::Answer(Err(e)) => {
+                        drop(permit);
+                        last_error = Some(e);
+                    }
+                    Got::Overdue => {
+                        let sent = permit.sent();
+                        permit.lost();
+                        lost_any = true;
+                        asked.stop_holding_a_slot();
+                        late.push(Late {
+                            server,
+                            asked,
+                            sent,
+                        });
+                        if !*aside {
+                            *aside = places::step_aside();
+                        }
+                    }
+                    // An earlier try's answer, late: this try is no longer needed.
+                    Got::Late(from, message) => {
+                        drop(permit);
+                        drop(asked);
+                        let asked = (name, qtype, deadline);
+                        match settle(from, asked, message, &mut failure, &mut last_error).await {
+                            Settled::Answer(message) => return Ok(message),
+                            Settled::OutOfTime => break 'attempts,
+                            Settled::Failed | Settled::TcpError => {}
+                        }
                     }
                 }
             }
@@ -129,14 +205,142 @@ impl Network {
                 break;
             }
         }
+        // The last try may have ended early (a send error): a late answer may still come.
+        if failure.is_none() && !late.is_empty() && Instant::now() < deadline {
+            let rest = tokio::time::sleep_until(deadline);
+            if let Err((from, Ok(message))) = first(rest, &mut late).await
+                && let Settled::Answer(message) = settle(
+                    from,
+                    (name, qtype, deadline),
+                    message,
+                    &mut failure,
+                    &mut last_error,
+                )
+                .await
+            {
+                return Ok(message);
+            }
+        }
         if let Some(message) = failure {
             return Err(Outcome::ServerFailure {
                 rcode: rcode_name(message.response_code),
             });
         }
-        Err(match last_error {
-            Some(message) => Outcome::Error { message },
-            None => Outcome::Timeout,
-        })
+        if let Some(message) = last_error {
+            return Err(Outcome::Error { message });
+        }
+        // Not one try went out: the tool's own queue was full, the server was never asked.
+        if let (false, Some(server)) = (sent_any, queue_full) {
+            return Err(Outcome::Error {
+                message: format!(
+                    "not asked: no room for {} s in the window of questions to {} (its earlier \
+                     questions went unanswered)",
+                    QUEUE_BOUND.as_secs(),
+                    server.addr
+                ),
+            });
+        }
+        Err(Outcome::Timeout)
+    }
+}
+
+/// A try given up (no answer before its retransmission timeout) whose answer is still taken.
+struct Late<'a> {
+    server: &'a super::Server,
+    asked: super::Asked,
+    sent: Instant,
+}
+
+/// `work`'s output, unless an answer to one of the `late` tries comes first: then that answer
+/// and the server it came from (its try removed from `late`, its round trip sampled).
+async fn first<'a, F: Future>(
+    work: F,
+    late: &mut Vec<Late<'a>>,
+) -> Result<F::Output, (&'a super::Server, Result<Response, String>)> {
+    tokio::pin!(work);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        let ready = late
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, l)| match l.asked.poll_answer(cx) {
+                Poll::Ready(answer) => Some((i, answer)),
+                Poll::Pending => None,
+            });
+        match ready {
+            Some((i, answer)) => {
+                let l = late.swap_remove(i);
+                if answer.is_ok() {
+                    l.server.window.late_answer(l.sent.elapsed());
+                }
+                Poll::Ready(Err((l.server, answer)))
+            }
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// How a try's wait ended.
+enum Got<'a> {
+    /// Its own answer (or why it could not be read).
+    Answer(Result<Response, String>),
+    /// No answer before its retransmission timeout.
+    Overdue,
+    /// An earlier try's answer, late, that settles the lookup (or is truncated).
+    Late(&'a super::Server, Response),
+}
+
+/// An answer that ends the lookup (or must be asked again over TCP to know).
+fn settles(message: &Response) -> bool {
+    message.truncated
+        || matches!(
+            message.response_code,
+            ResponseCode::NoError | ResponseCode::NXDomain
+        )
+}
+
+/// What became of an answer.
+enum Settled {
+    /// NOERROR or NXDOMAIN: the lookup's answer.
+    Answer(Response),
+    /// An error rcode (kept in the tries' `failure` when it is the first).
+    Failed,
+    /// A truncated answer whose TCP retry failed (kept in `last_error`).
+    TcpError,
+    /// A truncated answer whose TCP retry ran out of budget.
+    OutOfTime,
+}
+
+/// An answer from `server` to `name`/`qtype`: a truncated one is asked again over TCP, within
+/// `deadline`.
+async fn settle(
+    server: &super::Server,
+    (name, qtype, deadline): (&str, RecordType, Instant),
+    message: Response,
+    failure: &mut Option<Response>,
+    last_error: &mut Option<String>,
+) -> Settled {
+    let message = if message.truncated {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, server.ask_tcp(name, qtype)).await {
+            Ok(Ok(message)) => message,
+            Ok(Err(e)) => {
+                *last_error = Some(e);
+                return Settled::TcpError;
+            }
+            Err(_) => return Settled::OutOfTime,
+        }
+    } else {
+        message
+    };
+    match message.response_code {
+        ResponseCode::NoError | ResponseCode::NXDomain => Settled::Answer(message),
+        _ => {
+            failure.get_or_insert(message);
+            Settled::Failed
+        }
     }
 }

@@ -79,3 +79,82 @@ fn special_use_names_are_answered_locally() {
     );
     assert_eq!(special_use("example.com", RType::A, &mut r), None);
 }
+
+/// The answer to a try already given up is taken when it comes (a slow server, not a lost
+/// question): the server here answers the first question only once it was asked again, and
+/// never the second. Each try has its own ID, so that answer also times the server.
+#[tokio::test]
+async fn a_late_answer_to_an_earlier_try_is_taken() {
+    let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let answering = tokio::spawn(async move {
+        let mut first = [0u8; 512];
+        let (n, client) = server.recv_from(&mut first).await.unwrap();
+        let mut again = [0u8; 512];
+        server.recv_from(&mut again).await.unwrap();
+        assert_ne!(first[..2], again[..2], "a retransmission reused the ID");
+        // The first question's answer: NOERROR, no records.
+        first[2] |= 0x80;
+        server.send_to(&first[..n], client).await.unwrap();
+    });
+    let network = Network::new(&DnsConfig {
+        nameservers: vec![addr],
+        attempts: 3,
+        ..DnsConfig::default()
+    });
+    let started = Instant::now();
+    let answer = network
+        .lookup("slow.test", RType::TXT, started + Duration::from_secs(5))
+        .await;
+    answering.await.unwrap();
+    assert_eq!(answer.outcome, Outcome::NoData);
+    let counters = network.counters();
+    assert_eq!(
+        (counters.sent, counters.retransmissions, counters.lost),
+        (2, 1, 1)
+    );
+    // The late answer's round trip (~1 s, the first timer) was learnt: longer than the
+    // floor now.
+    let learnt = network.servers[0].window.rto();
+    assert!(learnt > rtt::MIN_RTO, "{learnt:?}");
+}
+
+/// A lookup that waited its whole queue bound for room in the window of a server that
+/// answers nothing was never sent: that is the tool's own queue, reported as such, not as
+/// the server's timeout.
+#[tokio::test(start_paused = true)]
+async fn a_question_never_sent_is_not_a_server_timeout() {
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let network = Arc::new(Network::new(&DnsConfig {
+        nameservers: vec![silent.local_addr().unwrap()],
+        ..DnsConfig::default()
+    }));
+    let lookups: Vec<_> = (0..400)
+        .map(|i| {
+            let network = network.clone();
+            tokio::spawn(async move {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                network
+                    .lookup(&format!("q{i}.test"), RType::TXT, deadline)
+                    .await
+                    .outcome
+            })
+        })
+        .collect();
+    let (mut timeouts, mut unsent) = (0, 0);
+    for lookup in lookups {
+        match lookup.await.unwrap() {
+            Outcome::Timeout => timeouts += 1,
+            Outcome::Error { message } if message.starts_with("not asked: ") => unsent += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        timeouts > 0 && unsent > 0,
+        "{timeouts} timeouts, {unsent} never sent"
+    );
+    // Every question sent was lost; those never sent are not among them.
+    let counters = network.counters();
+    assert_eq!(counters.sent, counters.lost);
+    assert!(counters.sent < 400 * 2, "{}", counters.sent);
+}
