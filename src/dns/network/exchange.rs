@@ -273,7 +273,7 @@ async fn first<'a, F: Future>(
             Some((i, answer)) => {
                 let l = late.swap_remove(i);
                 if answer.is_ok() {
-                    l.server.window.late_answer(l.sent.elapsed());
+                    l.server.window.late_answer(l.sent);
                 }
                 Poll::Ready(Err((l.server, answer)))
             }
