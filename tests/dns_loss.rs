@@ -64,6 +64,19 @@ fn audit(server: &LocalDnsServer, dir: &common::TempDir) -> (Value, Duration) {
 
 /// The batch audit of the first `count` domains.
 fn audit_first(count: usize, server: &LocalDnsServer, dir: &common::TempDir) -> (Value, Duration) {
+    let (out, took) = audit_as("json", count, server, dir);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", common::stderr(&out)));
+    (v, took)
+}
+
+/// The batch audit of the first `count` domains in `format`.
+fn audit_as(
+    format: &str,
+    count: usize,
+    server: &LocalDnsServer,
+    dir: &common::TempDir,
+) -> (std::process::Output, Duration) {
     let list = dir.path().join("domains.txt");
     let text: String = (0..count).map(|i| format!("d{i}.loss.test\n")).collect();
     std::fs::write(&list, text).unwrap();
@@ -76,17 +89,15 @@ fn audit_first(count: usize, server: &LocalDnsServer, dir: &common::TempDir) -> 
         "--nameserver",
         &ns,
         "--format",
-        "json",
+        format,
     ]);
-    let took = started.elapsed();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", common::stderr(&out)));
-    (v, took)
+    (out, started.elapsed())
 }
 
 /// The report without what differs between two runs of the same audit: timings, the
-/// network counters, and the order in which lookups finished (the query log's order and
-/// which of two askers found the answer in the cache).
+/// network's counters of tries (the lookups, upstream questions, cache hits and duplicates
+/// stay), and the order in which lookups finished (the query log's order and which of two
+/// askers found the answer in the cache).
 fn comparable(mut v: Value) -> Value {
     fn strip(v: &mut Value) {
         match v {
@@ -102,7 +113,10 @@ fn comparable(mut v: Value) -> Value {
             _ => {}
         }
     }
-    v.as_object_mut().unwrap().remove("dns");
+    let dns = v["dns"].as_object_mut().unwrap();
+    for tries in ["sent", "retransmissions", "lost", "late"] {
+        assert!(dns.remove(tries).is_some(), "no {tries} in {dns:?}");
+    }
     strip(&mut v);
     v
 }
@@ -136,11 +150,28 @@ async fn lost_queries_are_retried_not_reported() {
     assert_eq!(comparable(v.clone()), comparable(lossless.clone()));
     // Generous: 10× what a 5 s budget could ever need for 40 domains.
     assert!(took < Duration::from_secs(60), "{took:?}");
+    // The run says what the resolver did: in the table, and on stderr for JSON lines.
+    let (table, _) = tokio::task::block_in_place(|| audit_as("table", DOMAINS, &lossy, &dir));
+    let note = "note: the resolver left ";
+    assert!(
+        common::stdout(&table).contains(note),
+        "{}",
+        common::stdout(&table)
+    );
+    let (lines, _) = tokio::task::block_in_place(|| audit_as("jsonl", DOMAINS, &lossy, &dir));
+    assert!(
+        common::stderr(&lines).contains(note),
+        "{}",
+        common::stderr(&lines)
+    );
+    assert!(!common::stdout(&lines).contains(note));
 
     // A resolver that answers 400 queries per second at most (~1,500 are asked).
     let capped = serve(0.0, Some(400), false).await;
     let (v, _) = tokio::task::block_in_place(|| audit(&capped, &dir));
     assert_eq!(timeouts(&v), Vec::<String>::new(), "{:#}", v["dns"]);
+    // The cap was met (the first window alone is over it), and paced to.
+    assert!(v["dns"]["lost"].as_u64().unwrap() > 0, "{:#}", v["dns"]);
     assert_eq!(comparable(v), comparable(lossless));
 }
 
@@ -148,7 +179,9 @@ async fn lost_queries_are_retried_not_reported() {
 async fn only_the_name_never_answered_times_out() {
     let dir = common::TempDir::new("dns-silent");
     let server = serve(0.1, None, true).await;
-    let (v, _) = tokio::task::block_in_place(|| audit(&server, &dir));
+    let (v, took) = tokio::task::block_in_place(|| audit(&server, &dir));
+    // Given up only after the lookup's whole budget (5 s), not after a try's timeout.
+    assert!(took >= Duration::from_secs(5), "{took:?}");
     let timed_out = timeouts(&v);
     assert!(!timed_out.is_empty());
     assert!(
@@ -172,5 +205,6 @@ async fn a_slow_server_s_late_answers_are_taken() {
     assert_eq!(timeouts(&v), Vec::<String>::new(), "{:#}", v["dns"]);
     // The first tries were given up (the timer starts at 1 s), yet answered late.
     assert!(v["dns"]["lost"].as_u64().unwrap() > 0, "{:#}", v["dns"]);
+    assert!(v["dns"]["late"].as_u64().unwrap() > 0, "{:#}", v["dns"]);
     assert_eq!(comparable(v), comparable(quick));
 }

@@ -398,6 +398,7 @@ fn report() -> Report {
         sent: 4,
         retransmissions: 0,
         lost: 0,
+        late: 0,
     };
     report.elapsed_ms = 45.0;
     report

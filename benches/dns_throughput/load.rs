@@ -273,4 +273,20 @@ pub async fn scenarios() {
             runs,
         )
     });
+    drop(served);
+
+    // 4. A resolver slower than any first guess of the retransmission timer: every answer
+    //    1.6 s late (tries given up at 1 s are answered after they were sent again).
+    let n = 100;
+    let served = serve(n, Duration::from_millis(1600)).await;
+    let addr = served.front.addr().to_string();
+    tokio::task::block_in_place(|| {
+        measure(
+            "a resolver answering everything in 1.6 s",
+            &mut || Some((addr.clone(), Box::new(()))),
+            n,
+            &served,
+            runs,
+        )
+    });
 }

@@ -87,6 +87,13 @@ pub async fn run(mut settings: DnsSettings, out: &mut dyn Write) -> std::io::Res
     if output.format != Format::Jsonl {
         out.write_all(&render::render(output.format, &report, &output.render))?;
     }
+    // The table and Markdown say it in the report; the machine formats' consumers read the
+    // counters (JSON) or nothing (JSON lines, SARIF, JUnit): a person running them reads this.
+    if !matches!(output.format, Format::Table | Format::Markdown)
+        && let Some(note) = render::dns_note(&report)
+    {
+        eprintln!("mailpreflight: {note}");
+    }
     out.flush()?;
     Ok(Outcome::Completed {
         failed: report.summary.failed,

@@ -95,6 +95,9 @@ pub struct DnsStats {
     pub retransmissions: u64,
     /// Tries that got no answer in time: lost on the path or dropped by the server.
     pub lost: u64,
+    /// Of `lost`, tries whose answer came after all, after the try was given up (and was
+    /// taken): the server is slow, not losing questions.
+    pub late: u64,
 }
 
 impl DnsStats {
@@ -105,6 +108,11 @@ impl DnsStats {
         } else {
             self.lost as f64 / self.sent as f64
         }
+    }
+
+    /// Tries never answered at all (lost, not late).
+    pub fn dropped(&self) -> u64 {
+        self.lost.saturating_sub(self.late)
     }
 }
 
@@ -282,6 +290,7 @@ impl Dns {
             sent: counters.sent,
             retransmissions: counters.retransmissions,
             lost: counters.lost,
+            late: counters.late,
         }
     }
 

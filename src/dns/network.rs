@@ -88,6 +88,8 @@ pub struct Counters {
     pub retransmissions: u64,
     /// Tries that got no answer before their retransmission timeout.
     pub lost: u64,
+    /// Of those, tries whose answer came after all (a slow server, not a lost question).
+    pub late: u64,
 }
 
 /// One connected UDP socket and the questions waiting on it.
@@ -198,6 +200,7 @@ impl Network {
                     sent: sum.sent + t.sent,
                     retransmissions: sum.retransmissions + t.retransmissions,
                     lost: sum.lost + t.lost,
+                    late: sum.late + t.late,
                 }
             })
     }

@@ -33,6 +33,9 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     for domain in &report.targets {
         render_domain(&mut out, report, domain, opts);
     }
+    if let Some(note) = super::dns_note(report) {
+        let _ = writeln!(out, "> {}", escape(&note));
+    }
     out
 }
 

@@ -120,6 +120,44 @@ fn summary_line(report: &Report) -> String {
 }
 
 /// Milliseconds rounded to one decimal, as the JSON's `elapsed_ms` (so formats agree).
+/// What the nameservers did to the run, when it is worth saying: questions they never
+/// answered (the tool sent them again, fewer at a time: not the domains' fault) and answers
+/// that came after their try was given up (a slow resolver). None for a clean run, or a
+/// stray loss. The rate is the run's average, said as such.
+pub fn dns_note(report: &Report) -> Option<String> {
+    let d = &report.dns;
+    let dropped = d.dropped();
+    let share = if d.sent == 0 {
+        0.0
+    } else {
+        dropped as f64 / d.sent as f64
+    };
+    let mut parts = Vec::new();
+    if dropped > 0 && share >= 0.005 {
+        parts.push(format!(
+            "the resolver left {:.1}% of tries unanswered ({dropped} of {}; {} sent again, fewer at a time)",
+            share * 100.0,
+            d.sent,
+            d.retransmissions
+        ));
+    }
+    if d.late > 0 {
+        parts.push(format!(
+            "{} answers came after their try was given up (a slow resolver; they were taken)",
+            d.late
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let secs = (report.elapsed_ms / 1000.0).max(0.001);
+    Some(format!(
+        "note: {}; the run averaged {:.0} queries/s",
+        parts.join("; "),
+        d.sent as f64 / secs
+    ))
+}
+
 fn millis(elapsed: std::time::Duration) -> f64 {
     (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
 }
@@ -171,5 +209,33 @@ mod tests {
     #[test]
     fn plurals() {
         assert_eq!(counts(1, 0, 2), "1 error, 0 warnings, 2 notes");
+    }
+
+    #[test]
+    fn a_run_the_resolver_slowed_says_what_it_did() {
+        let mut report = Report::new("dns", "error");
+        report.elapsed_ms = 2000.0;
+        assert_eq!(dns_note(&report), None);
+        report.dns.sent = 1000;
+        report.dns.lost = 100;
+        report.dns.retransmissions = 98;
+        assert_eq!(
+            dns_note(&report).as_deref(),
+            Some(
+                "note: the resolver left 10.0% of tries unanswered (100 of 1000; 98 sent again, fewer at a time); the run averaged 500 queries/s"
+            )
+        );
+        // Tries answered late were not dropped: only the rest count as unanswered.
+        report.dns.late = 96;
+        assert_eq!(
+            dns_note(&report).as_deref(),
+            Some(
+                "note: 96 answers came after their try was given up (a slow resolver; they were taken); the run averaged 500 queries/s"
+            )
+        );
+        // A stray loss is not worth a note.
+        report.dns.late = 0;
+        report.dns.lost = 1;
+        assert_eq!(dns_note(&report), None);
     }
 }

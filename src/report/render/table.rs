@@ -48,7 +48,7 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
     let style = if report.summary.failed { RED } else { GREEN };
     out.push_str(&paint(&line, &format!("{BOLD}{style}"), opts.color));
     out.push('\n');
-    if let Some(note) = slow_down_note(report) {
+    if let Some(note) = super::dns_note(report) {
         let _ = writeln!(out, "{note}");
     }
     if opts.verbose {
@@ -60,25 +60,6 @@ pub fn render(report: &Report, opts: &RenderOptions) -> String {
         );
     }
     out
-}
-
-/// When the nameserver dropped queries, the run says so and how much it slowed down: the
-/// congestion window shrank and tries were sent again (none of it is the domains' fault).
-pub fn slow_down_note(report: &Report) -> Option<String> {
-    let d = &report.dns;
-    let rate = d.loss_rate();
-    if d.lost == 0 || rate < 0.005 {
-        return None;
-    }
-    let secs = (report.elapsed_ms / 1000.0).max(0.001);
-    Some(format!(
-        "note: the resolver dropped {:.1}% of queries ({} of {} tries, {} retransmissions); the audit slowed to {:.0} queries/s",
-        rate * 100.0,
-        d.lost,
-        d.sent,
-        d.retransmissions,
-        d.sent as f64 / secs
-    ))
 }
 
 fn render_domain(out: &mut String, report: &Report, domain: &DomainReport, opts: &RenderOptions) {
@@ -255,23 +236,4 @@ fn query_table(queries: &[LoggedQuery], opts: &RenderOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_run_that_lost_queries_says_so_and_how_much_it_slowed() {
-        let mut report = Report::new("dns", "error");
-        report.elapsed_ms = 2000.0;
-        assert_eq!(slow_down_note(&report), None);
-        report.dns.sent = 1000;
-        report.dns.lost = 100;
-        report.dns.retransmissions = 98;
-        assert_eq!(
-            slow_down_note(&report).as_deref(),
-            Some(
-                "note: the resolver dropped 10.0% of queries (100 of 1000 tries, 98 retransmissions); the audit slowed to 500 queries/s"
-            )
-        );
-        // A stray loss is not worth a note.
-        report.dns.lost = 1;
-        assert_eq!(slow_down_note(&report), None);
-    }
 }
