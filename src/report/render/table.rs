@@ -232,8 +232,3 @@ fn query_table(queries: &[LoggedQuery], opts: &RenderOptions) -> String {
     }
     table.to_string()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
