@@ -391,7 +391,9 @@ pub struct DnsArgs {
     #[arg(long, value_name = "FILE")]
     pub domains_file: Option<PathBuf>,
 
-    /// How many domains to audit at the same time.
+    /// How many domains to audit at the same time. A domain waiting for a retransmission
+    /// lends its place meanwhile, and finished domains wait for their turn in input order:
+    /// up to N + max(N, 96) domains are under way, N of them asking.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
 

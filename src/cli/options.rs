@@ -83,9 +83,13 @@ pub struct DnsOptions {
     #[arg(long)]
     pub offline: bool,
 
-    /// The whole budget of one DNS lookup, every try included, e.g. 5s, 800ms, 2.5 (seconds).
-    /// Within it a question is asked again when its answer is overdue (the retransmission
-    /// timeout follows the server's measured round trips, doubling per try).
+    /// The whole budget the servers get to answer one DNS lookup, every try included, e.g.
+    /// 5s, 800ms, 2.5 (seconds). Within it a question is asked again when its answer is
+    /// overdue (the retransmission timeout follows the server's measured round trips,
+    /// doubling per try, a try waiting at most 1.5 s or the timeout when longer); an earlier
+    /// try's late answer is still taken. Waiting for room among the questions in flight to a
+    /// server (its congestion window, under loss) is the tool's own queue and is not
+    /// counted, up to 60 s per question.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
 
