@@ -55,7 +55,9 @@ struct State {
     /// The window and threshold before the last cut, until a late answer shows that cut was
     /// for a slow server, not a lost question (then they are restored once, as TCP's Eifel
     /// response does, RFC 4015), or the next cut.
-    before_cut: Option<(f64, f64)>,
+    before_cut: Option<(Cut, f64, f64)>,
+    /// Cuts so far: names each cut (see [`Cut`]).
+    cuts: u64,
     /// Answers and losses since `since` (the start, or the last measure of the pace): the
     /// delivered rate.
     answers: u64,
@@ -190,6 +192,7 @@ impl Window {
                 rtt: RttEstimator::default(),
                 last_cut: None,
                 before_cut: None,
+                cuts: 0,
                 answers: 0,
                 lost: 0,
                 since: Instant::now(),
@@ -224,20 +227,23 @@ impl Window {
 
     /// An answer to a try given up as lost (sent at `sent`) came after all: each try has its
     /// own message ID, so its round trip is known exactly and the timer learns how slow the
-    /// server is. Its loss was no loss: if the last cut came after it went out, the cut is
-    /// undone, and it does not count towards a rate limit's pace. (Measured: 100 domains
-    /// behind a resolver answering in 1.6 s took 95 s with the cut kept, the window
-    /// regaining one question per round trip.)
-    pub fn late_answer(&self, sent: Instant) {
+    /// server is. Its loss was no loss: if its timeout made the last cut (`made`, from
+    /// [`Permit::lost`]), the cut is undone (RFC 4015 keys on the segment that timed out: a
+    /// late answer to some other try says nothing about the losses that made a later cut),
+    /// and it does not count towards a rate limit's pace. (Measured: 100 domains behind a
+    /// resolver answering in 1.6 s took 95 s with the cut kept, the window regaining one
+    /// question per round trip.)
+    pub fn late_answer(&self, sent: Instant, made: Option<Cut>) {
         let now = Instant::now();
         let mut s = self.lock();
         s.rtt.sample(now.duration_since(sent));
         s.totals.late += 1;
         s.lost = s.lost.saturating_sub(1);
         s.answers += 1;
-        if s.last_cut.is_some_and(|cut| cut >= sent)
-            && let Some((cwnd, ssthresh)) = s.before_cut.take()
+        if let (Some(made), Some((last, cwnd, ssthresh))) = (made, s.before_cut)
+            && made == last
         {
+            s.before_cut = None;
             s.cwnd = s.cwnd.max(cwnd);
             s.ssthresh = s.ssthresh.max(ssthresh);
         }
@@ -347,6 +353,10 @@ impl Drop for Waiter<'_> {
     }
 }
 
+/// One cut of the window (which one: a late answer undoes only the cut its own try made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut(u64);
+
 pub struct Permit<'a> {
     window: &'a Window,
     settled: bool,
@@ -409,11 +419,12 @@ impl Permit<'_> {
     }
 
     /// No answer in time: halve the window, once per congestion event (tries sent after
-    /// the last cut), and at most once per round trip.
-    pub fn lost(mut self) {
+    /// the last cut), and at most once per round trip. The cut this loss made, if it made one.
+    pub fn lost(mut self) -> Option<Cut> {
         self.settled = true;
         let sent = self.sent;
         let round_trip = self.round_trip;
+        let mut made = None;
         self.window.release(|s| {
             s.lost += 1;
             s.totals.lost += 1;
@@ -421,10 +432,13 @@ impl Permit<'_> {
             if s.last_cut
                 .is_none_or(|t| sent > t && now.duration_since(t) >= round_trip)
             {
-                s.before_cut = Some((s.cwnd, s.ssthresh));
+                s.cuts += 1;
+                let cut = Cut(s.cuts);
+                s.before_cut = Some((cut, s.cwnd, s.ssthresh));
                 s.ssthresh = (s.cwnd / 2.0).max(MIN_WINDOW);
                 s.cwnd = s.ssthresh;
                 s.last_cut = Some(now);
+                made = Some(cut);
             }
             // Heavy loss over a second or more is a rate being exceeded (a limiter drops
             // most of what is over it), not a lossy path: pace at 90% of what was delivered.
@@ -444,6 +458,7 @@ impl Permit<'_> {
                 s.since = now;
             }
         });
+        made
     }
 }
 

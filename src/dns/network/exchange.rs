@@ -80,13 +80,19 @@ impl Network {
                             server.window.acquire(attempt as u32, again),
                         );
                         tokio::pin!(waiting);
+                        // Time in a late answer's TCP retry is the server's, not the queue's.
+                        let mut settling = Duration::ZERO;
                         let granted = loop {
                             match first(waiting.as_mut(), &mut late).await {
                                 Ok(granted) => break granted.ok(),
                                 Err((from, Ok(message))) if settles(&message) => {
                                     let asked = (name, qtype, deadline);
                                     let got = &mut failure;
-                                    match settle(from, asked, message, got, &mut last_error).await {
+                                    let began = Instant::now();
+                                    let settled =
+                                        settle(from, asked, message, got, &mut last_error).await;
+                                    settling += began.elapsed();
+                                    match settled {
                                         Settled::Answer(message) => return Ok(message),
                                         Settled::OutOfTime => break 'attempts,
                                         Settled::Failed | Settled::TcpError => {}
@@ -103,7 +109,10 @@ impl Network {
                             queue_full = Some(server);
                             break 'attempts;
                         };
-                        let waited = permit.sent().saturating_duration_since(now);
+                        let waited = permit
+                            .sent()
+                            .saturating_duration_since(now)
+                            .saturating_sub(settling);
                         queued += waited;
                         deadline += waited;
                         permit
@@ -145,8 +154,16 @@ impl Network {
                         match first(answer.as_mut(), &mut late).await {
                             Ok(Some(answer)) => break Got::Answer(answer),
                             Ok(None) => break Got::Overdue,
+                            // An earlier try's answer, late: this try is no longer needed if
+                            // it settles the lookup (else this try may still do better).
                             Err((from, Ok(message))) if settles(&message) => {
-                                break Got::Late(from, message);
+                                let asked = (name, qtype, deadline);
+                                let got = &mut failure;
+                                match settle(from, asked, message, got, &mut last_error).await {
+                                    Settled::Answer(message) => break Got::Late(message),
+                                    Settled::OutOfTime => break Got::OutOfTime,
+                                    Settled::Failed | Settled::TcpError => {}
+                                }
                             }
                             // A late error rcode, or a malformed late answer: this try may
                             // still be answered better.
@@ -175,29 +192,22 @@ impl Network {
                     }
                     Got::Overdue => {
                         let sent = permit.sent();
-                        permit.lost();
+                        let cut = permit.lost();
                         lost_any = true;
                         asked.stop_holding_a_slot();
                         late.push(Late {
                             server,
                             asked,
                             sent,
+                            cut,
                         });
                         if !*aside {
                             *aside = places::step_aside();
                         }
                     }
-                    // An earlier try's answer, late: this try is no longer needed.
-                    Got::Late(from, message) => {
-                        drop(permit);
-                        drop(asked);
-                        let asked = (name, qtype, deadline);
-                        match settle(from, asked, message, &mut failure, &mut last_error).await {
-                            Settled::Answer(message) => return Ok(message),
-                            Settled::OutOfTime => break 'attempts,
-                            Settled::Failed | Settled::TcpError => {}
-                        }
-                    }
+                    // This try, still unanswered, is no longer needed (dropped: forgotten).
+                    Got::Late(message) => return Ok(message),
+                    Got::OutOfTime => break 'attempts,
                 }
             }
             // Every server answered, with an error rcode: asking again will not change it.
@@ -205,20 +215,25 @@ impl Network {
                 break;
             }
         }
-        // The last try may have ended early (a send error): a late answer may still come.
-        if failure.is_none() && !late.is_empty() && Instant::now() < deadline {
+        // The last try may have ended early (a send error): an earlier try's late answer may
+        // still come within the budget. (Not after an error rcode: the server said what it
+        // knows, and waiting out the budget would only delay that.)
+        if failure.is_none() && !late.is_empty() {
             let rest = tokio::time::sleep_until(deadline);
-            if let Err((from, Ok(message))) = first(rest, &mut late).await
-                && let Settled::Answer(message) = settle(
-                    from,
-                    (name, qtype, deadline),
-                    message,
-                    &mut failure,
-                    &mut last_error,
-                )
-                .await
-            {
-                return Ok(message);
+            tokio::pin!(rest);
+            while !late.is_empty() {
+                match first(rest.as_mut(), &mut late).await {
+                    Ok(()) => break,
+                    Err((from, Ok(message))) => {
+                        let asked = (name, qtype, deadline);
+                        match settle(from, asked, message, &mut failure, &mut last_error).await {
+                            Settled::Answer(message) => return Ok(message),
+                            Settled::OutOfTime => break,
+                            Settled::Failed | Settled::TcpError => {}
+                        }
+                    }
+                    Err((_, Err(e))) => last_error = Some(e),
+                }
             }
         }
         if let Some(message) = failure {
@@ -249,6 +264,8 @@ struct Late<'a> {
     server: &'a super::Server,
     asked: super::Asked,
     sent: Instant,
+    /// The window's cut its timeout made, if it made one.
+    cut: Option<super::congestion::Cut>,
 }
 
 /// `work`'s output, unless an answer to one of the `late` tries comes first: then that answer
@@ -273,7 +290,7 @@ async fn first<'a, F: Future>(
             Some((i, answer)) => {
                 let l = late.swap_remove(i);
                 if answer.is_ok() {
-                    l.server.window.late_answer(l.sent);
+                    l.server.window.late_answer(l.sent, l.cut);
                 }
                 Poll::Ready(Err((l.server, answer)))
             }
@@ -284,13 +301,15 @@ async fn first<'a, F: Future>(
 }
 
 /// How a try's wait ended.
-enum Got<'a> {
+enum Got {
     /// Its own answer (or why it could not be read).
     Answer(Result<Response, String>),
     /// No answer before its retransmission timeout.
     Overdue,
-    /// An earlier try's answer, late, that settles the lookup (or is truncated).
-    Late(&'a super::Server, Response),
+    /// An earlier try's answer, late, that settles the lookup.
+    Late(Response),
+    /// An earlier try's truncated answer, whose TCP retry ran out of budget.
+    OutOfTime,
 }
 
 /// An answer that ends the lookup (or must be asked again over TCP to know).

@@ -110,13 +110,52 @@ async fn a_late_answer_to_an_earlier_try_is_taken() {
     assert_eq!(answer.outcome, Outcome::NoData);
     let counters = network.counters();
     assert_eq!(
-        (counters.sent, counters.retransmissions, counters.lost),
-        (2, 1, 1)
+        (
+            counters.sent,
+            counters.retransmissions,
+            counters.lost,
+            counters.late
+        ),
+        (2, 1, 1, 1)
     );
-    // The late answer's round trip (~1 s, the first timer) was learnt: longer than the
-    // floor now.
+    // The late answer's round trip (~1 s, the first timer) was learnt: the only sample,
+    // so the timer is now above its first guess of 1 s (~3 s).
     let learnt = network.servers[0].window.rto();
-    assert!(learnt > rtt::MIN_RTO, "{learnt:?}");
+    assert!(learnt > Duration::from_secs(1), "{learnt:?}");
+}
+
+/// A late error rcode does not end the lookup while a later try may still do better: the
+/// server answers the first question SERVFAIL once it was asked again, then the second.
+#[tokio::test]
+async fn a_late_servfail_waits_for_the_try_in_flight() {
+    let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let answering = tokio::spawn(async move {
+        let mut first = [0u8; 512];
+        let (n, client) = server.recv_from(&mut first).await.unwrap();
+        let mut again = [0u8; 512];
+        // From another of the client's sockets, maybe: each answer goes where its question
+        // came from.
+        let (m, client_again) = server.recv_from(&mut again).await.unwrap();
+        first[2] |= 0x80;
+        first[3] = (first[3] & 0xf0) | 2; // SERVFAIL
+        server.send_to(&first[..n], client).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        again[2] |= 0x80;
+        server.send_to(&again[..m], client_again).await.unwrap();
+    });
+    let network = Network::new(&DnsConfig {
+        nameservers: vec![addr],
+        attempts: 3,
+        ..DnsConfig::default()
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let answer = network.lookup("flaky.test", RType::TXT, deadline).await;
+    answering.await.unwrap();
+    assert_eq!(answer.outcome, Outcome::NoData);
+    // The SERVFAIL was taken (a late answer), not ignored; no third try went out.
+    let counters = network.counters();
+    assert_eq!((counters.sent, counters.late), (2, 1));
 }
 
 /// A lookup that waited its whole queue bound for room in the window of a server that

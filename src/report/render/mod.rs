@@ -119,7 +119,6 @@ fn summary_line(report: &Report) -> String {
     )
 }
 
-/// Milliseconds rounded to one decimal, as the JSON's `elapsed_ms` (so formats agree).
 /// What the nameservers did to the run, when it is worth saying: questions they never
 /// answered (the tool sent them again, fewer at a time: not the domains' fault) and answers
 /// that came after their try was given up (a slow resolver). None for a clean run, or a
@@ -158,6 +157,7 @@ pub fn dns_note(report: &Report) -> Option<String> {
     ))
 }
 
+/// Milliseconds rounded to one decimal, as the JSON's `elapsed_ms` (so formats agree).
 fn millis(elapsed: std::time::Duration) -> f64 {
     (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
 }

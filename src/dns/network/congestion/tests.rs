@@ -83,20 +83,24 @@ async fn a_cut_for_a_late_answer_is_undone() {
     let slow = w.acquire(0, false).await;
     let sent = slow.sent();
     tokio::time::advance(Duration::from_secs(1)).await;
-    slow.lost();
+    let made = slow.lost();
+    assert!(made.is_some());
     assert_eq!(w.size(), grown / 2.0);
     tokio::time::advance(Duration::from_millis(600)).await;
-    w.late_answer(sent);
+    w.late_answer(sent, made);
     assert_eq!(w.size(), grown, "the cut was not undone");
     assert!(w.rto() >= Duration::from_millis(1600), "{:?}", w.rto());
-    // A real loss after that cuts again; a late answer to a try sent after the cut
-    // undoes nothing.
+    // A real loss after that cuts again: a late answer to the old try (its own cut undone
+    // already) undoes nothing now.
     tokio::time::advance(Duration::from_secs(2)).await;
     lose(&w, Duration::ZERO).await;
     let cut = w.size();
     assert_eq!(cut, grown / 2.0);
     tokio::time::advance(Duration::from_millis(1)).await;
-    w.late_answer(Instant::now());
+    w.late_answer(sent, made);
+    assert_eq!(w.size(), cut);
+    // Nor does a late try whose loss made no cut (absorbed in another's).
+    w.late_answer(Instant::now(), None);
     assert_eq!(w.size(), cut);
 }
 
