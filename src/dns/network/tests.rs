@@ -80,44 +80,54 @@ fn special_use_names_are_answered_locally() {
     assert_eq!(special_use("example.com", RType::A, &mut r), None);
 }
 
-/// The answer to a try already given up is taken when it comes (a slow server, not a lost
-/// question): the server here answers the first question only once it was asked again, and
-/// never the second. Each try has its own ID, so that answer also times the server.
-#[tokio::test]
-async fn a_late_answer_to_an_earlier_try_is_taken() {
+/// A server that, once asked a question twice (the retransmission from any of the client's
+/// sockets), answers the first question with `first_rcode` and no records, then, if
+/// `answer_again`, the second one (NOERROR) 50 ms later.
+async fn answers_once_asked_again(
+    first_rcode: u8,
+    answer_again: bool,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr().unwrap();
     let answering = tokio::spawn(async move {
         let mut first = [0u8; 512];
         let (n, client) = server.recv_from(&mut first).await.unwrap();
         let mut again = [0u8; 512];
-        server.recv_from(&mut again).await.unwrap();
+        let (m, client_again) = server.recv_from(&mut again).await.unwrap();
         assert_ne!(first[..2], again[..2], "a retransmission reused the ID");
-        // The first question's answer: NOERROR, no records.
         first[2] |= 0x80;
+        first[3] = (first[3] & 0xf0) | first_rcode;
         server.send_to(&first[..n], client).await.unwrap();
+        if answer_again {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            again[2] |= 0x80;
+            server.send_to(&again[..m], client_again).await.unwrap();
+        }
     });
-    let network = Network::new(&DnsConfig {
+    (addr, answering)
+}
+
+fn one_server(addr: SocketAddr) -> Network {
+    Network::new(&DnsConfig {
         nameservers: vec![addr],
         attempts: 3,
         ..DnsConfig::default()
-    });
-    let started = Instant::now();
-    let answer = network
-        .lookup("slow.test", RType::TXT, started + Duration::from_secs(5))
-        .await;
+    })
+}
+
+/// The answer to a try already given up is taken when it comes (a slow server, not a lost
+/// question): the server here answers the first question only once it was asked again, and
+/// never the second. Each try has its own ID, so that answer also times the server.
+#[tokio::test]
+async fn a_late_answer_to_an_earlier_try_is_taken() {
+    let (addr, answering) = answers_once_asked_again(0, false).await;
+    let network = one_server(addr);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let answer = network.lookup("slow.test", RType::TXT, deadline).await;
     answering.await.unwrap();
     assert_eq!(answer.outcome, Outcome::NoData);
-    let counters = network.counters();
-    assert_eq!(
-        (
-            counters.sent,
-            counters.retransmissions,
-            counters.lost,
-            counters.late
-        ),
-        (2, 1, 1, 1)
-    );
+    let c = network.counters();
+    assert_eq!((c.sent, c.retransmissions, c.lost, c.late), (2, 1, 1, 1));
     // The late answer's round trip (~1 s, the first timer) was learnt: the only sample,
     // so the timer is now above its first guess of 1 s (~3 s).
     let learnt = network.servers[0].window.rto();
@@ -128,34 +138,15 @@ async fn a_late_answer_to_an_earlier_try_is_taken() {
 /// server answers the first question SERVFAIL once it was asked again, then the second.
 #[tokio::test]
 async fn a_late_servfail_waits_for_the_try_in_flight() {
-    let server = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let answering = tokio::spawn(async move {
-        let mut first = [0u8; 512];
-        let (n, client) = server.recv_from(&mut first).await.unwrap();
-        let mut again = [0u8; 512];
-        // From another of the client's sockets, maybe: each answer goes where its question
-        // came from.
-        let (m, client_again) = server.recv_from(&mut again).await.unwrap();
-        first[2] |= 0x80;
-        first[3] = (first[3] & 0xf0) | 2; // SERVFAIL
-        server.send_to(&first[..n], client).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        again[2] |= 0x80;
-        server.send_to(&again[..m], client_again).await.unwrap();
-    });
-    let network = Network::new(&DnsConfig {
-        nameservers: vec![addr],
-        attempts: 3,
-        ..DnsConfig::default()
-    });
+    let (addr, answering) = answers_once_asked_again(2, true).await;
+    let network = one_server(addr);
     let deadline = Instant::now() + Duration::from_secs(5);
     let answer = network.lookup("flaky.test", RType::TXT, deadline).await;
     answering.await.unwrap();
     assert_eq!(answer.outcome, Outcome::NoData);
     // The SERVFAIL was taken (a late answer), not ignored; no third try went out.
-    let counters = network.counters();
-    assert_eq!((counters.sent, counters.late), (2, 1));
+    let c = network.counters();
+    assert_eq!((c.sent, c.late), (2, 1));
 }
 
 /// A lookup that waited its whole queue bound for room in the window of a server that
