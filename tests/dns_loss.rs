@@ -150,13 +150,19 @@ async fn lost_queries_are_retried_not_reported() {
     assert_eq!(comparable(v.clone()), comparable(lossless.clone()));
     // Generous: 10× what a 5 s budget could ever need for 40 domains.
     assert!(took < Duration::from_secs(60), "{took:?}");
-    // The run says what the resolver did: in the table, and on stderr for JSON lines.
+    // The run says what the resolver did: in the table and Markdown, on stderr for JSON lines.
     let (table, _) = tokio::task::block_in_place(|| audit_as("table", DOMAINS, &lossy, &dir));
     let note = "note: the resolver left ";
     assert!(
         common::stdout(&table).contains(note),
         "{}",
         common::stdout(&table)
+    );
+    let (md, _) = tokio::task::block_in_place(|| audit_as("markdown", DOMAINS, &lossy, &dir));
+    assert!(
+        common::stdout(&md).contains(note),
+        "{}",
+        common::stdout(&md)
     );
     let (lines, _) = tokio::task::block_in_place(|| audit_as("jsonl", DOMAINS, &lossy, &dir));
     assert!(

@@ -101,18 +101,18 @@ pub struct DnsStats {
 }
 
 impl DnsStats {
-    /// The share of tries that got no answer in time.
-    pub fn loss_rate(&self) -> f64 {
-        if self.sent == 0 {
-            0.0
-        } else {
-            self.lost as f64 / self.sent as f64
-        }
-    }
-
     /// Tries never answered at all (lost, not late).
     pub fn dropped(&self) -> u64 {
         self.lost.saturating_sub(self.late)
+    }
+
+    /// The share of tries never answered at all.
+    pub fn dropped_rate(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            self.dropped() as f64 / self.sent as f64
+        }
     }
 }
 

@@ -85,24 +85,20 @@ impl Network {
                         let granted = loop {
                             match first(waiting.as_mut(), &mut late).await {
                                 Ok(granted) => break granted.ok(),
-                                Err((from, Ok(message))) if settles(&message) => {
+                                Err(answer) => {
                                     let asked = (name, qtype, deadline);
-                                    let got = &mut failure;
                                     let began = Instant::now();
-                                    let settled =
-                                        settle(from, asked, message, got, &mut last_error).await;
+                                    let ended =
+                                        take_late(answer, asked, &mut failure, &mut last_error)
+                                            .await;
                                     settling += began.elapsed();
-                                    match settled {
-                                        Settled::Answer(message) => return Ok(message),
-                                        Settled::OutOfTime => break 'attempts,
-                                        Settled::Failed | Settled::TcpError => {}
+                                    match ended {
+                                        Some(Ended::Answer(message)) => return Ok(message),
+                                        Some(Ended::OutOfTime) => break 'attempts,
+                                        // This lookup's turn may still do better.
+                                        None => {}
                                     }
                                 }
-                                // A late error rcode: this lookup's turn may still do better.
-                                Err((_, Ok(message))) => {
-                                    failure.get_or_insert(message);
-                                }
-                                Err((_, Err(e))) => last_error = Some(e),
                             }
                         };
                         let Some(permit) = granted else {
@@ -155,22 +151,15 @@ impl Network {
                             Ok(Some(answer)) => break Got::Answer(answer),
                             Ok(None) => break Got::Overdue,
                             // An earlier try's answer, late: this try is no longer needed if
-                            // it settles the lookup (else this try may still do better).
-                            Err((from, Ok(message))) if settles(&message) => {
+                            // it ends the lookup (else this try may still do better).
+                            Err(answer) => {
                                 let asked = (name, qtype, deadline);
-                                let got = &mut failure;
-                                match settle(from, asked, message, got, &mut last_error).await {
-                                    Settled::Answer(message) => break Got::Late(message),
-                                    Settled::OutOfTime => break Got::OutOfTime,
-                                    Settled::Failed | Settled::TcpError => {}
+                                let ended =
+                                    take_late(answer, asked, &mut failure, &mut last_error).await;
+                                if let Some(ended) = ended {
+                                    break Got::Late(ended);
                                 }
                             }
-                            // A late error rcode, or a malformed late answer: this try may
-                            // still be answered better.
-                            Err((_, Ok(message))) => {
-                                failure.get_or_insert(message);
-                            }
-                            Err((_, Err(e))) => last_error = Some(e),
                         }
                     }
                 };
@@ -206,8 +195,8 @@ impl Network {
                         }
                     }
                     // This try, still unanswered, is no longer needed (dropped: forgotten).
-                    Got::Late(message) => return Ok(message),
-                    Got::OutOfTime => break 'attempts,
+                    Got::Late(Ended::Answer(message)) => return Ok(message),
+                    Got::Late(Ended::OutOfTime) => break 'attempts,
                 }
             }
             // Every server answered, with an error rcode: asking again will not change it.
@@ -222,17 +211,14 @@ impl Network {
             let rest = tokio::time::sleep_until(deadline);
             tokio::pin!(rest);
             while !late.is_empty() {
-                match first(rest.as_mut(), &mut late).await {
-                    Ok(()) => break,
-                    Err((from, Ok(message))) => {
-                        let asked = (name, qtype, deadline);
-                        match settle(from, asked, message, &mut failure, &mut last_error).await {
-                            Settled::Answer(message) => return Ok(message),
-                            Settled::OutOfTime => break,
-                            Settled::Failed | Settled::TcpError => {}
-                        }
-                    }
-                    Err((_, Err(e))) => last_error = Some(e),
+                let Err(answer) = first(rest.as_mut(), &mut late).await else {
+                    break;
+                };
+                let asked = (name, qtype, deadline);
+                match take_late(answer, asked, &mut failure, &mut last_error).await {
+                    Some(Ended::Answer(message)) => return Ok(message),
+                    Some(Ended::OutOfTime) => break,
+                    None => {}
                 }
             }
         }
@@ -306,19 +292,39 @@ enum Got {
     Answer(Result<Response, String>),
     /// No answer before its retransmission timeout.
     Overdue,
-    /// An earlier try's answer, late, that settles the lookup.
-    Late(Response),
-    /// An earlier try's truncated answer, whose TCP retry ran out of budget.
+    /// An earlier try's answer, late, that ends the lookup.
+    Late(Ended),
+}
+
+/// How a late answer ended the lookup.
+enum Ended {
+    /// NOERROR or NXDOMAIN.
+    Answer(Response),
+    /// Truncated, and its TCP retry ran out of budget.
     OutOfTime,
 }
 
-/// An answer that ends the lookup (or must be asked again over TCP to know).
-fn settles(message: &Response) -> bool {
-    message.truncated
-        || matches!(
-            message.response_code,
-            ResponseCode::NoError | ResponseCode::NXDomain
-        )
+/// A late answer to an earlier try (from [`first`]): it ends the lookup, or it is kept (an
+/// error rcode in `failure`, a malformed answer or a failed TCP retry in `last_error`) and the
+/// lookup goes on waiting.
+async fn take_late(
+    (from, answer): (&super::Server, Result<Response, String>),
+    asked: (&str, RecordType, Instant),
+    failure: &mut Option<Response>,
+    last_error: &mut Option<String>,
+) -> Option<Ended> {
+    let message = match answer {
+        Ok(message) => message,
+        Err(e) => {
+            *last_error = Some(e);
+            return None;
+        }
+    };
+    match settle(from, asked, message, failure, last_error).await {
+        Settled::Answer(message) => Some(Ended::Answer(message)),
+        Settled::OutOfTime => Some(Ended::OutOfTime),
+        Settled::Failed | Settled::TcpError => None,
+    }
 }
 
 /// What became of an answer.

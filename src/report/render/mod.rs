@@ -125,12 +125,7 @@ fn summary_line(report: &Report) -> String {
 /// stray loss. The rate is the run's average, said as such.
 pub fn dns_note(report: &Report) -> Option<String> {
     let d = &report.dns;
-    let dropped = d.dropped();
-    let share = if d.sent == 0 {
-        0.0
-    } else {
-        dropped as f64 / d.sent as f64
-    };
+    let (dropped, share) = (d.dropped(), d.dropped_rate());
     let mut parts = Vec::new();
     if dropped > 0 && share >= 0.005 {
         parts.push(format!(
