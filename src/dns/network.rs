@@ -327,15 +327,27 @@ impl Server {
         }
     }
 
-    /// One UDP try, sent (unbounded: the caller bounds the wait for a socket slot and for
-    /// the answer). The answer may be truncated.
+    /// One UDP try, sent now if it can go without waiting (see [`Channel::send_now`]); None:
+    /// send it with [`Server::send_udp`]. The answer may be truncated.
+    fn send_udp_now(&self, name: &str, qtype: RecordType) -> Option<Result<Asked, String>> {
+        if let Some(why) = &self.unusable {
+            return Some(Err(why.clone()));
+        }
+        self.channel().send_now(name, qtype)
+    }
+
+    /// One UDP try, sent after waiting for a socket slot and for the socket (unbounded: the
+    /// caller bounds the wait for them and for the answer).
     async fn send_udp(&self, name: &str, qtype: RecordType) -> Result<Asked, String> {
         if let Some(why) = &self.unusable {
             return Err(why.clone());
         }
-        let channel =
-            &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()];
-        channel.send(name, qtype).await
+        self.channel().send(name, qtype).await
+    }
+
+    /// The next socket, in turn.
+    fn channel(&self) -> &Channel {
+        &self.channels[self.next.fetch_add(1, Ordering::Relaxed) % self.channels.len()]
     }
 
     /// The question over a fresh TCP connection, after a truncated UDP answer.
@@ -390,9 +402,26 @@ impl Channel {
         })
     }
 
-    /// Send one question (after waiting for a slot in the socket's receive buffer): its
-    /// answer is then awaited on the [`Asked`] (unbounded: the caller times out; dropping
-    /// it forgets the question).
+    /// Send one question now, if a slot in the socket's receive buffer is free and the
+    /// socket takes the datagram at once (nearly always): its answer is then awaited on the
+    /// [`Asked`] (unbounded: the caller times out; dropping it forgets the question). None:
+    /// wait with [`Channel::send`]. Not async: the waits' futures are ~600 bytes, and inline
+    /// they sat in every lookup's future (boxed by the cache, one allocation per question).
+    fn send_now(&self, name: &str, qtype: RecordType) -> Option<Result<Asked, String>> {
+        let slot = self.slots.clone().try_acquire_owned().ok()?;
+        let (asked, query) = match self.register(slot, name, qtype) {
+            Ok(registered) => registered,
+            Err(e) => return Some(Err(e)),
+        };
+        match self.socket.try_send(&query) {
+            Ok(_) => Some(Ok(asked)),
+            // Dropped: the question is forgotten and its slot freed.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(e) => Some(Err(format!("cannot send the question: {e}"))),
+        }
+    }
+
+    /// [`Channel::send_now`], waiting for a slot and for the socket.
     async fn send(&self, name: &str, qtype: RecordType) -> Result<Asked, String> {
         let slot = self
             .slots
@@ -400,6 +429,22 @@ impl Channel {
             .acquire_owned()
             .await
             .map_err(|_| "the DNS client is shutting down".to_string())?;
+        let (asked, query) = self.register(slot, name, qtype)?;
+        self.socket
+            .send(&query)
+            .await
+            .map_err(|e| format!("cannot send the question: {e}"))?;
+        Ok(asked)
+    }
+
+    /// The question encoded under a fresh message ID and entered in the pending table,
+    /// holding `slot`.
+    fn register(
+        &self,
+        slot: tokio::sync::OwnedSemaphorePermit,
+        name: &str,
+        qtype: RecordType,
+    ) -> Result<(Asked, super::wire::QueryMessage), String> {
         let (reply, answer) = oneshot::channel();
         let serial = self.serials.fetch_add(1, Ordering::Relaxed);
         let (id, query) = {
@@ -431,11 +476,7 @@ impl Channel {
                 serial,
             },
         };
-        self.socket
-            .send(&query)
-            .await
-            .map_err(|e| format!("cannot send the question: {e}"))?;
-        Ok(asked)
+        Ok((asked, query))
     }
 }
 

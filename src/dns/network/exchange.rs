@@ -75,11 +75,13 @@ impl Network {
                     Some(permit) => permit,
                     None => {
                         let room = QUEUE_BOUND.saturating_sub(queued);
-                        let waiting = tokio::time::timeout(
+                        // Boxed, as the other rare paths (a socket slot waited for, a late
+                        // answer, a TCP retry): inline, their state sat in every lookup's
+                        // future, which the cache boxes once per question (2.4 KiB, not 1.3).
+                        let mut waiting = Box::pin(tokio::time::timeout(
                             room,
                             server.window.acquire(attempt as u32, again),
-                        );
-                        tokio::pin!(waiting);
+                        ));
                         // Time in a late answer's TCP retry is the server's, not the queue's.
                         let mut settling = Duration::ZERO;
                         let granted = loop {
@@ -88,9 +90,13 @@ impl Network {
                                 Err(answer) => {
                                     let asked = (name, qtype, deadline);
                                     let began = Instant::now();
-                                    let ended =
-                                        take_late(answer, asked, &mut failure, &mut last_error)
-                                            .await;
+                                    let ended = Box::pin(take_late(
+                                        answer,
+                                        asked,
+                                        &mut failure,
+                                        &mut last_error,
+                                    ))
+                                    .await;
                                     settling += began.elapsed();
                                     match ended {
                                         Some(Ended::Answer(message)) => return Ok(message),
@@ -124,19 +130,25 @@ impl Network {
                 };
                 // A socket slot is rarely waited for (the window's ceiling is the slots');
                 // a try that got none in time never went out.
-                let mut asked =
-                    match tokio::time::timeout_at(until, server.send_udp(name, qtype)).await {
-                        Ok(Ok(asked)) => asked,
-                        Ok(Err(e)) => {
-                            permit.not_sent();
-                            last_error = Some(e);
-                            continue;
-                        }
-                        Err(_) => {
-                            permit.not_sent();
-                            continue;
-                        }
-                    };
+                let sent = match server.send_udp_now(name, qtype) {
+                    Some(sent) => Ok(sent),
+                    // Boxed: the waits' state is large and rarely needed.
+                    None => {
+                        Box::pin(tokio::time::timeout_at(until, server.send_udp(name, qtype))).await
+                    }
+                };
+                let mut asked = match sent {
+                    Ok(Ok(asked)) => asked,
+                    Ok(Err(e)) => {
+                        permit.not_sent();
+                        last_error = Some(e);
+                        continue;
+                    }
+                    Err(_) => {
+                        permit.not_sent();
+                        continue;
+                    }
+                };
                 sent_any = true;
                 let got = {
                     let overdue = tokio::time::sleep_until(until);
@@ -154,8 +166,13 @@ impl Network {
                             // it ends the lookup (else this try may still do better).
                             Err(answer) => {
                                 let asked = (name, qtype, deadline);
-                                let ended =
-                                    take_late(answer, asked, &mut failure, &mut last_error).await;
+                                let ended = Box::pin(take_late(
+                                    answer,
+                                    asked,
+                                    &mut failure,
+                                    &mut last_error,
+                                ))
+                                .await;
                                 if let Some(ended) = ended {
                                     break Got::Late(ended);
                                 }
@@ -215,7 +232,7 @@ impl Network {
                     break;
                 };
                 let asked = (name, qtype, deadline);
-                match take_late(answer, asked, &mut failure, &mut last_error).await {
+                match Box::pin(take_late(answer, asked, &mut failure, &mut last_error)).await {
                     Some(Ended::Answer(message)) => return Ok(message),
                     Some(Ended::OutOfTime) => break,
                     None => {}
@@ -350,7 +367,9 @@ async fn settle(
 ) -> Settled {
     let message = if message.truncated {
         let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, server.ask_tcp(name, qtype)).await {
+        // Boxed: a TCP exchange is ~640 bytes of future state, rarely needed, and inline it
+        // sat in every lookup's future (boxed by the cache, one allocation per question).
+        match tokio::time::timeout(left, Box::pin(server.ask_tcp(name, qtype))).await {
             Ok(Ok(message)) => message,
             Ok(Err(e)) => {
                 *last_error = Some(e);
