@@ -1,7 +1,9 @@
 //! A path with delay and a bounded queue, between the audit and a DNS server: each
-//! direction is a FIFO of at most `queue` datagrams served at `rate` datagrams per second,
-//! each delivered `delay` after it was queued; a datagram that finds the queue full is
-//! dropped, as a router's or a resolver's input queue drops it. Nothing else is changed.
+//! direction is a FIFO of at most `queue` datagrams waiting to be served at `rate`
+//! datagrams per second, as a router's output queue or a resolver's input queue; a datagram
+//! that finds the queue full is dropped. Once served, a datagram is delivered `delay` later
+//! (the wire: it holds any number in flight, so the queue bounds only what waits for
+//! service, and the path carries `rate` a second). Nothing else is changed.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,29 +26,48 @@ impl Drop for Shaper {
     }
 }
 
-/// A datagram waiting on the line: when it was queued, its bytes, where it goes, and the
-/// socket it leaves from.
+/// A datagram on the line: when it was queued (in the queue) or is due (on the wire), its
+/// bytes, where it goes, and the socket it leaves from.
 type Item = (Instant, Vec<u8>, SocketAddr, Arc<UdpSocket>);
 
-/// One direction: queued datagrams go out in order, each `delay` after it was queued and
-/// no faster than `rate` a second.
+/// One direction: queued datagrams are served in order, no faster than `rate` a second,
+/// and each is delivered `delay` after its service. (The delay once sat inside the queue:
+/// 100 datagrams held for 10 ms each let through 10,000 a second, not the 20,000 stated.)
 fn line(
     queue: usize,
     rate: u32,
     delay: Duration,
-) -> (mpsc::Sender<Item>, tokio::task::JoinHandle<()>) {
+) -> (mpsc::Sender<Item>, Vec<tokio::task::JoinHandle<()>>) {
     let (tx, mut rx) = mpsc::channel::<Item>(queue);
+    // The wire: unbounded (a path in flight drops nothing), in service order, which is also
+    // delivery order (one delay for all).
+    let (wire, mut arriving) = mpsc::unbounded_channel::<Item>();
     let service = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-    let task = tokio::spawn(async move {
+    let serve = tokio::spawn(async move {
         let mut free_at = Instant::now();
-        while let Some((queued, bytes, to, socket)) = rx.recv().await {
-            let at = (queued + delay).max(free_at);
-            tokio::time::sleep_until(at).await;
-            let _ = socket.send_to(&bytes, to).await;
+        while let Some((_, bytes, to, socket)) = rx.recv().await {
+            let now = Instant::now();
+            let at = free_at.max(now);
+            // Tokio's timer ticks in milliseconds: a sleep per datagram would serve one a
+            // tick (1,000 a second). A service time less than a tick ahead is taken at once;
+            // the datagram is still due `delay` after it, so the queue lets at most a tick's
+            // worth (20 at 20,000 a second) more through than its size.
+            if at > now + Duration::from_millis(1) {
+                tokio::time::sleep_until(at).await;
+            }
             free_at = at + service;
+            if wire.send((at + delay, bytes, to, socket)).is_err() {
+                break;
+            }
         }
     });
-    (tx, task)
+    let deliver = tokio::spawn(async move {
+        while let Some((due, bytes, to, socket)) = arriving.recv().await {
+            tokio::time::sleep_until(due).await;
+            let _ = socket.send_to(&bytes, to).await;
+        }
+    });
+    (tx, vec![serve, deliver])
 }
 
 fn offer(q: &mpsc::Sender<Item>, item: Item, dropped: &AtomicU64) {
@@ -67,8 +88,9 @@ impl Shaper {
         let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let addr = front.local_addr().unwrap();
         let dropped = Arc::new(AtomicU64::new(0));
-        let (to_clients, back_task) = line(queue, rate, delay);
-        let (to_server, out_task) = line(queue, rate, delay);
+        let (to_clients, mut tasks) = line(queue, rate, delay);
+        let (to_server, out_tasks) = line(queue, rate, delay);
+        tasks.extend(out_tasks);
         let reader = {
             let (front, dropped) = (front.clone(), dropped.clone());
             tokio::spawn(async move {
@@ -107,10 +129,11 @@ impl Shaper {
                 }
             })
         };
+        tasks.push(reader);
         Shaper {
             addr,
             dropped,
-            tasks: vec![back_task, out_task, reader],
+            tasks,
         }
     }
 
