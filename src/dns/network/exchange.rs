@@ -8,6 +8,7 @@ use crate::dns::wire::Response;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
 use std::future::Future;
+use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -77,7 +78,8 @@ impl Network {
                         let room = QUEUE_BOUND.saturating_sub(queued);
                         // Boxed, as the other rare paths (a socket slot waited for, a late
                         // answer, a TCP retry): inline, their state sat in every lookup's
-                        // future, which the cache boxes once per question (2.4 KiB, not 1.3).
+                        // future, which the cache boxes once per question (2.4 KiB, not 1.3;
+                        // `tests::a_lookup_s_future_stays_small`).
                         let mut waiting = Box::pin(tokio::time::timeout(
                             room,
                             server.window.acquire(attempt as u32, again),
@@ -90,13 +92,9 @@ impl Network {
                                 Err(answer) => {
                                     let asked = (name, qtype, deadline);
                                     let began = Instant::now();
-                                    let ended = Box::pin(take_late(
-                                        answer,
-                                        asked,
-                                        &mut failure,
-                                        &mut last_error,
-                                    ))
-                                    .await;
+                                    let ended =
+                                        take_late(answer, asked, &mut failure, &mut last_error)
+                                            .await;
                                     settling += began.elapsed();
                                     match ended {
                                         Some(Ended::Answer(message)) => return Ok(message),
@@ -166,13 +164,8 @@ impl Network {
                             // it ends the lookup (else this try may still do better).
                             Err(answer) => {
                                 let asked = (name, qtype, deadline);
-                                let ended = Box::pin(take_late(
-                                    answer,
-                                    asked,
-                                    &mut failure,
-                                    &mut last_error,
-                                ))
-                                .await;
+                                let ended =
+                                    take_late(answer, asked, &mut failure, &mut last_error).await;
                                 if let Some(ended) = ended {
                                     break Got::Late(ended);
                                 }
@@ -232,7 +225,7 @@ impl Network {
                     break;
                 };
                 let asked = (name, qtype, deadline);
-                match Box::pin(take_late(answer, asked, &mut failure, &mut last_error)).await {
+                match take_late(answer, asked, &mut failure, &mut last_error).await {
                     Some(Ended::Answer(message)) => return Ok(message),
                     Some(Ended::OutOfTime) => break,
                     None => {}
@@ -323,25 +316,28 @@ enum Ended {
 
 /// A late answer to an earlier try (from [`first`]): it ends the lookup, or it is kept (an
 /// error rcode in `failure`, a malformed answer or a failed TCP retry in `last_error`) and the
-/// lookup goes on waiting.
-async fn take_late(
-    (from, answer): (&super::Server, Result<Response, String>),
-    asked: (&str, RecordType, Instant),
-    failure: &mut Option<Response>,
-    last_error: &mut Option<String>,
-) -> Option<Ended> {
-    let message = match answer {
-        Ok(message) => message,
-        Err(e) => {
-            *last_error = Some(e);
-            return None;
+/// lookup goes on waiting. Boxed: a rare path, whose state would otherwise sit in every
+/// lookup's future (see [`Network::tries`]).
+fn take_late<'a>(
+    (from, answer): (&'a super::Server, Result<Response, String>),
+    asked: (&'a str, RecordType, Instant),
+    failure: &'a mut Option<Response>,
+    last_error: &'a mut Option<String>,
+) -> Pin<Box<impl Future<Output = Option<Ended>> + 'a>> {
+    Box::pin(async move {
+        let message = match answer {
+            Ok(message) => message,
+            Err(e) => {
+                *last_error = Some(e);
+                return None;
+            }
+        };
+        match settle(from, asked, message, failure, last_error).await {
+            Settled::Answer(message) => Some(Ended::Answer(message)),
+            Settled::OutOfTime => Some(Ended::OutOfTime),
+            Settled::Failed | Settled::TcpError => None,
         }
-    };
-    match settle(from, asked, message, failure, last_error).await {
-        Settled::Answer(message) => Some(Ended::Answer(message)),
-        Settled::OutOfTime => Some(Ended::OutOfTime),
-        Settled::Failed | Settled::TcpError => None,
-    }
+    })
 }
 
 /// What became of an answer.
