@@ -1,4 +1,6 @@
 use super::*;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// The deadline bounds the whole lookup, below the per-try timeouts: a server that
 /// never answers, 5 s per try and 3 tries, given up after the 300 ms left.
