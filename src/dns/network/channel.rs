@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 /// Receive buffer asked for each UDP socket (the kernel may grant less: see [`slots_for`]).
 const RECV_BUFFER: usize = 4 << 20;
-/// Kernel memory one queued datagram of up to [`super::wire::EDNS_PAYLOAD`] bytes can take (skb overhead
+/// Kernel memory one queued datagram of up to [`crate::dns::wire::EDNS_PAYLOAD`] bytes can take (skb overhead
 /// included), to size the questions in flight per socket.
 const DATAGRAM_TRUESIZE: usize = 2304;
 /// Questions in flight on one socket, at most (4096 per server with [`super::SOCKETS_PER_SERVER`]).
