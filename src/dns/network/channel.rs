@@ -162,6 +162,12 @@ impl Channel {
         Ok(asked)
     }
 
+    /// Questions waiting for an answer now.
+    #[cfg(test)]
+    pub(super) fn pending_len(&self) -> usize {
+        self.pending.lock().expect("dns pending lock").len()
+    }
+
     /// The question encoded under a fresh message ID and entered in the pending table,
     /// holding `slot`.
     fn register(

@@ -206,3 +206,112 @@ async fn a_lookup_s_future_stays_small() {
     let size = std::mem::size_of_val(&exchange);
     assert!(size < 1600, "a lookup's future is {size} bytes");
 }
+
+/// A socket with every slot taken: the next question is not sent at once ([`Channel::send_now`]
+/// says wait), the waiting send goes out only when a slot frees, and a question given up as
+/// late frees its slot yet still takes its answer.
+#[tokio::test]
+async fn a_socket_with_every_slot_taken_sends_when_one_frees() {
+    // As large a buffer as the channel's own, which its slots are sized by.
+    let server = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    let _ = server.set_recv_buffer_size(4 << 20);
+    server
+        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .unwrap();
+    let server: std::net::UdpSocket = server.into();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    // Answers d0.test, the first question, and waited.test, the one that had to wait.
+    let answerer = std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        let mut seen = 0usize;
+        while let Ok((n, from)) = server.recv_from(&mut buf) {
+            seen += 1;
+            let query = &buf[..n];
+            let has = |label: &[u8]| query.windows(label.len()).any(|w| w == label);
+            if has(b"\x02d0\x04test\x00") || has(b"\x06waited\x04test\x00") {
+                let mut reply = query.to_vec();
+                reply[2] |= 0x80;
+                server.send_to(&reply, from).unwrap();
+                if has(b"waited") {
+                    return seen;
+                }
+            }
+        }
+        panic!("waited.test never came");
+    });
+    let channel = channel::Channel::open(addr).unwrap();
+    let slots = channel.slots.available_permits();
+    // A socket's writability is known once the reactor has polled it: until then tokio's
+    // try_send says WouldBlock (so a socket's first question takes the waiting path). The
+    // refused question is forgotten, its slot freed.
+    assert!(channel.send_now("d0.test", RecordType::A).is_none());
+    assert_eq!(channel.pending_len(), 0);
+    assert_eq!(channel.slots.available_permits(), slots);
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let (mut asked, mut at_once) = (Vec::new(), 0);
+    for i in 0..slots {
+        let name = format!("d{i}.test");
+        // Loopback charges a datagram to its sender until it is read, so the send buffer can
+        // be full (WouldBlock): then the question waits, as a lookup's does.
+        let sent = match channel.send_now(&name, RecordType::A) {
+            Some(sent) => {
+                at_once += 1;
+                sent
+            }
+            None => channel.send(&name, RecordType::A).await,
+        };
+        asked.push(sent.expect("sent"));
+    }
+    assert!(at_once > 0, "nothing was sent at once");
+    // A question the socket refused was forgotten, its slot freed.
+    assert_eq!(channel.pending_len(), slots);
+    assert!(
+        channel.send_now("waited.test", RecordType::A).is_none(),
+        "sent with no slot free"
+    );
+    let waiting = channel.send("waited.test", RecordType::A);
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting)
+            .await
+            .is_err(),
+        "sent with no slot free"
+    );
+    // d0's try is given up but stays pending: its slot goes to the waiting question.
+    asked[0].stop_holding_a_slot();
+    let mut waited = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("sent once a slot freed")
+        .expect("sent");
+    let response = answer(&mut waited).await.expect("answered").unwrap();
+    assert_eq!(response.response_code, ResponseCode::NoError);
+    let late = answer(&mut asked[0])
+        .await
+        .expect("late answer taken")
+        .unwrap();
+    assert_eq!(late.response_code, ResponseCode::NoError);
+    assert_eq!(
+        answerer.join().unwrap(),
+        slots + 1,
+        "questions at the server"
+    );
+    assert_eq!(
+        channel.slots.available_permits(),
+        0,
+        "the others hold theirs"
+    );
+    drop(asked);
+    drop(waited);
+    assert_eq!(channel.slots.available_permits(), slots);
+    assert_eq!(channel.pending_len(), 0);
+}
+
+async fn answer(
+    asked: &mut channel::Asked,
+) -> Result<Result<Response, String>, tokio::time::error::Elapsed> {
+    let future = std::future::poll_fn(|cx| asked.poll_answer(cx));
+    tokio::time::timeout(std::time::Duration::from_secs(5), future).await
+}
