@@ -110,7 +110,7 @@ impl AuditSettings {
     }
 }
 
-/// `--api-timeout` and `--api-base`: a base is scheme://host[:port] only, and plain http
+/// `--api-timeout` and `--api-base`: a base is `scheme://host[:port]` only, and plain http
 /// only to loopback (the calls carry the config's credential).
 fn api_options(args: &AuditArgs) -> Result<ApiOptions, InputError> {
     let timeout = parse_duration(&args.api_timeout)?;

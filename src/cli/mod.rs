@@ -57,6 +57,8 @@ pub enum Command {
     /// DNS-only audit of one or many domains (SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, BIMI).
     #[command(after_help = EXIT_CODES)]
     Dns(Box<DnsArgs>),
+    // The doc comment is the --help text (clap prints it as written): its brackets are not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// The SMTP probe alone: what nodemailer will do with a connector config (or HOST[:PORT]),
     /// and why it would fail.
     #[command(after_help = EXIT_CODES)]
@@ -300,6 +302,8 @@ pub struct SinkArgs {
 
 #[derive(Debug, Args)]
 pub struct SmtpArgs {
+    // The doc comment is the --help text (clap prints it as written): its brackets are not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Probe this server instead of a config: HOST, HOST:PORT or [IPv6]:PORT (port default:
     /// 465 with --secure, else 587, as nodemailer).
     #[arg(

@@ -69,6 +69,8 @@ pub struct ProbeArgs {
 /// How DNS questions are answered.
 #[derive(Debug, Args)]
 pub struct DnsOptions {
+    // The doc comment is the --help text (clap prints it as written): its brackets are not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Ask this DNS server instead of the system's (repeatable; IP or IP:PORT, [IPv6]:PORT).
     #[arg(long, value_name = "IP[:PORT]")]
     pub nameserver: Vec<String>,

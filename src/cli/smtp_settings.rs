@@ -1,5 +1,5 @@
 //! `smtp` arguments turned into one validated probe input: from a connector config (read
-//! and checked by `config`), or from HOST[:PORT] and flags, which are written as the
+//! and checked by `config`), or from `HOST[:PORT]` and flags, which are written as the
 //! equivalent config object so that both paths share nodemailer's rules.
 
 use super::settings::{

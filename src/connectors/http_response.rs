@@ -1,6 +1,6 @@
 //! Reading one HTTP/1.1 response off a stream, with every part bounded: the head at
 //! [`MAX_HEAD`] bytes and [`MAX_HEADERS`] fields, the body at the caller's limit, a chunk-size
-//! line at [`MAX_CHUNK_LINE`] bytes. The body is framed as RFC 9112 section 6.3 says:
+//! line at `MAX_CHUNK_LINE` bytes. The body is framed as RFC 9112 section 6.3 says:
 //! `Transfer-Encoding: chunked`, else `Content-Length`, else until the connection closes.
 //! A read error once the head is in counts as the end of the body (TLS peers often close
 //! without close_notify); a body cut short is marked `truncated`.

@@ -3,7 +3,7 @@
 //! that the real resolver path (hickory over sockets) is exercised end to end.
 //!
 //! Zone semantics (NXDOMAIN vs NODATA, empty non-terminals, CNAME chains, wildcards) come
-//! from [`Overlay`], the same code that answers `--zone` lookups: the server only turns
+//! from `Overlay`, the same code that answers `--zone` lookups: the server only turns
 //! its [`Answer`](super::Answer) into a DNS message. hickory-server does the socket work
 //! and truncates UDP answers that do not fit the client's payload size (TC bit), so the
 //! client retries over TCP.

@@ -106,7 +106,7 @@ pub struct CodeInfo {
 #[derive(Debug, Serialize)]
 pub struct SeverityContext {
     pub severity: Severity,
-    /// The occurrence, completing "a <severity> when ...".
+    /// The occurrence, completing "a `<severity>` when ...".
     pub when: &'static str,
 }
 

@@ -190,7 +190,7 @@ impl<'a> Session<'a> {
     }
 
     /// The provider's error text in a body (JSON `message`/`Message`/`errors[0].message`, or
-    /// short plain text), scrubbed and cut to [`MAX_QUOTE`] characters.
+    /// short plain text), scrubbed and cut to `MAX_QUOTE` characters.
     pub fn provider_message(&self, body: &[u8]) -> Option<String> {
         let text = match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(v) => ["message", "Message", "error"]

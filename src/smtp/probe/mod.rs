@@ -52,7 +52,7 @@ pub struct ProbeInput {
     /// `send`: deliver this message to this one recipient instead of stopping at MAIL FROM.
     pub delivery: Option<Delivery>,
     /// Probe only: the recipient RCPT TO asks for (`--to`); `None`: the documented probe
-    /// address ([`envelope::RCPT_PROBE_ADDRESS`]).
+    /// address (`envelope::RCPT_PROBE_ADDRESS`).
     pub rcpt_probe: Option<String>,
 }
 
